@@ -1,0 +1,69 @@
+import path from 'node:path'
+import { defineConfig } from 'vitepress'
+import { transformerTwoslash } from '@shikijs/vitepress-twoslash'
+import { root } from './lib/book.ts'
+import { existingParts, pageTitle } from './lib/chapters.ts'
+import { claimsPlugin } from './plugins/claims.ts'
+import { fencesPlugin } from './plugins/fences.ts'
+import { snippetsPlugin } from './plugins/snippets.ts'
+
+export default defineConfig({
+  title: 'WorkStream in TypeScript',
+  description:
+    'Background workers in TypeScript, taught by building one job service. ' +
+    'Every snippet compiled, every claim tested.',
+  srcDir: 'docs',
+  cleanUrls: true,
+  lastUpdated: false,
+  themeConfig: {
+    nav: [
+      { text: 'Read the book', link: '/guide/why-background-workers' },
+      { text: 'Claims', link: '/reference/claims' },
+    ],
+    sidebar: existingParts().map((part) => ({
+      text: part.title,
+      items: part.pages.map((page) => ({
+        text: pageTitle(page),
+        link: `/${page}`,
+      })),
+    })),
+    outline: [2, 3],
+    search: { provider: 'local' },
+  },
+  markdown: {
+    config(md) {
+      snippetsPlugin(md)
+      claimsPlugin(md)
+      fencesPlugin(md)
+    },
+    codeTransformers: [
+      transformerTwoslash({
+        // Any TypeScript error in a shown file fails the build.
+        throws: true,
+        twoslashOptions: {
+          // Never a trailing slash here: it silently turns off error reporting.
+          vfsRoot: path.resolve(root),
+          compilerOptions: {
+            module: 99 /* ESNext */,
+            moduleResolution: 100 /* Bundler */,
+            target: 9 /* ES2022 */,
+            allowImportingTsExtensions: true,
+            noEmit: true,
+            strict: true,
+            types: ['node'],
+          },
+        },
+      }),
+      {
+        // ---cut-after--- leaves a trailing empty line.
+        name: 'book:trim-cut',
+        preprocess(code) {
+          return code.replace(/\n+$/, '')
+        },
+      },
+    ],
+  },
+  vite: {
+    server: { fs: { allow: [root] } },
+  },
+})

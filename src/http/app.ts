@@ -1,0 +1,95 @@
+/**
+ * The HTTP API as a Hono app. It holds no state: jobs live in the store,
+ * work goes through the queue. `createApp` opens no socket, so tests call
+ * `app.request()` directly; `service.ts` serves it.
+ */
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { methodNotAllowed } from 'hono/method-not-allowed'
+import { JobNotFoundError } from '../jobs/errors.ts'
+import type { HandlerRegistry } from '../jobs/handlers.ts'
+import type { JobQueue } from '../jobs/queue.ts'
+import type { JobStore } from '../jobs/store.ts'
+import { submitJob } from '../jobs/submit.ts'
+import { errorResponse, RequestError } from './errors.ts'
+import {
+  MAX_BODY_BYTES,
+  parseNewJob,
+  parseStatusFilter,
+  requireJsonContentType,
+} from './validation.ts'
+
+/** What the routes need. */
+export interface AppDeps {
+  readonly store: JobStore
+  readonly queue: JobQueue
+  readonly handlers: HandlerRegistry
+  /** Aborted when the service stops taking jobs: `POST /jobs` answers 503. */
+  readonly stopping?: AbortSignal
+  /** The largest body accepted (default `MAX_BODY_BYTES`, 1 MiB). */
+  readonly maxBodyBytes?: number
+  /** Hears about errors answered with a 500 (default: ignore). */
+  readonly onUnexpectedError?: (error: unknown) => void
+}
+
+/** Builds the app: routes, validation, and errors mapped to status codes. */
+export function createApp(deps: AppDeps): Hono {
+  const { store, maxBodyBytes = MAX_BODY_BYTES } = deps
+  const onUnexpected = deps.onUnexpectedError ?? (() => {})
+  const app = new Hono()
+
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) =>
+        c.json({ error: `method ${c.req.method} not allowed` }, 405, {
+          Allow: methods.join(', '),
+        }),
+    }),
+  )
+
+  // #region health
+  app.get('/health', (c) => c.json({ status: 'ok' }))
+  // #endregion health
+
+  // #region post-jobs
+  app.post(
+    '/jobs',
+    async (c, next) => {
+      requireJsonContentType(c.req.header('Content-Type'))
+      await next()
+    },
+    // Refuses a body past the limit as soon as it is known to be too big:
+    // at once from Content-Length, else while reading the stream.
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new RequestError(413, `body larger than ${maxBodyBytes} bytes`)
+      },
+    }),
+    async (c) => {
+      const input = parseNewJob(await c.req.text())
+      const job = await submitJob(deps, input)
+      return c.json(job, 201, { Location: `/jobs/${job.id}` })
+    },
+  )
+  // #endregion post-jobs
+
+  app.get('/jobs', async (c) => {
+    const status = parseStatusFilter(c.req.query('status'))
+    return c.json(await store.list({ status }))
+  })
+
+  app.get('/jobs/:id', async (c) => {
+    const id = c.req.param('id')
+    const job = await store.get(id)
+    if (job === undefined) throw new JobNotFoundError(id)
+    return c.json(job)
+  })
+
+  app.notFound((c) =>
+    c.json({ error: `not found: ${c.req.method} ${c.req.path}` }, 404),
+  )
+  app.onError((error, c) => errorResponse(error, c, onUnexpected))
+  return app
+}

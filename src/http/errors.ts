@@ -1,0 +1,60 @@
+/**
+ * The one place where errors become HTTP answers. Every error answer is
+ * JSON `{"error": "..."}` with a message meant for the client; none
+ * carries a stack trace, and an unexpected error says only that it
+ * happened (the details go to the `onUnexpected` callback, e.g. a log).
+ */
+import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import {
+  InvalidPayloadError,
+  JobNotFoundError,
+  NotAcceptingJobsError,
+  QueueFullError,
+  UnknownJobTypeError,
+} from '../jobs/errors.ts'
+
+/** A request the HTTP layer itself refuses, with the status to answer. */
+export class RequestError extends Error {
+  override name = 'RequestError'
+  constructor(
+    readonly status: ContentfulStatusCode,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** How many seconds a client told `429` should wait before retrying. */
+export const RETRY_AFTER_SECONDS = 1
+
+// #region status-codes
+/** The status code for each error a caller of the domain must handle. */
+const STATUS_BY_ERROR: [new (...args: never[]) => Error, ContentfulStatusCode][] = [
+  [UnknownJobTypeError, 400],
+  [InvalidPayloadError, 400],
+  [JobNotFoundError, 404],
+  [QueueFullError, 429],
+  [NotAcceptingJobsError, 503],
+]
+
+/** Turns any error into its JSON answer (500 for anything unexpected). */
+export function errorResponse(
+  error: unknown,
+  c: Context,
+  onUnexpected: (error: unknown) => void,
+): Response {
+  if (error instanceof RequestError || error instanceof HTTPException) {
+    return c.json({ error: error.message }, error.status as ContentfulStatusCode)
+  }
+  for (const [type, status] of STATUS_BY_ERROR) {
+    if (!(error instanceof type)) continue
+    const headers: Record<string, string> =
+      status === 429 ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {}
+    return c.json({ error: error.message }, status, headers)
+  }
+  onUnexpected(error)
+  return c.json({ error: 'internal server error' }, 500)
+}
+// #endregion status-codes

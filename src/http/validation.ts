@@ -1,0 +1,80 @@
+/**
+ * Request checks for the routes: content type, JSON syntax, the shape of
+ * a new job, the `status` filter. Each failure is a `RequestError` whose
+ * message tells the client what to fix.
+ */
+import { z } from 'zod'
+import { JOB_STATUSES, type JobStatus, type NewJob } from '../jobs/job.ts'
+import { RequestError } from './errors.ts'
+
+/** The longest job `type` accepted. */
+export const MAX_TYPE_LENGTH = 64
+
+/** The largest request body accepted, in bytes (1 MiB). */
+export const MAX_BODY_BYTES = 1024 * 1024
+
+// #region new-job-schema
+const NewJobBody = z.strictObject(
+  {
+    type: z
+      .string({
+        error: (issue) =>
+          issue.input === undefined ? 'type is required' : 'type must be a string',
+      })
+      .min(1, 'type must not be empty')
+      .max(MAX_TYPE_LENGTH, `type must be at most ${MAX_TYPE_LENGTH} characters`),
+    payload: z.unknown(),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown field: ${issue.keys.join(', ')}`
+        : 'body must be a JSON object',
+  },
+)
+// #endregion new-job-schema
+
+/** Whether a `Content-Type` header names JSON (`application/json`, `...+json`). */
+export function isJsonContentType(header: string | undefined): boolean {
+  const mediaType = header?.split(';')[0]?.trim().toLowerCase() ?? ''
+  return (
+    mediaType === 'application/json' ||
+    (mediaType.startsWith('application/') && mediaType.endsWith('+json'))
+  )
+}
+
+/** Throws a `415` unless the request says its body is JSON. */
+export function requireJsonContentType(header: string | undefined): void {
+  if (!isJsonContentType(header)) {
+    throw new RequestError(415, 'Content-Type must be application/json')
+  }
+}
+
+/** Parses a `POST /jobs` body; throws a `400` saying what is wrong. */
+export function parseNewJob(text: string): NewJob {
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    throw new RequestError(400, 'malformed JSON')
+  }
+  const result = NewJobBody.safeParse(body)
+  if (!result.success) {
+    const messages = result.error.issues.map((issue) => issue.message)
+    throw new RequestError(400, messages.join('; '))
+  }
+  return result.data
+}
+
+/** Parses the `status` query of `GET /jobs`; undefined means all. */
+export function parseStatusFilter(value: string | undefined): JobStatus | undefined {
+  if (value === undefined) return undefined
+  const status = JOB_STATUSES.find((s) => s === value)
+  if (status === undefined) {
+    throw new RequestError(
+      400,
+      `unknown status "${value}"; known statuses: ${JOB_STATUSES.join(', ')}`,
+    )
+  }
+  return status
+}

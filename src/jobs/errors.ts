@@ -1,0 +1,48 @@
+/**
+ * The errors a caller of the job domain must handle. Each has a `name`, and
+ * the HTTP layer maps each to a status code in one place
+ * (`src/http/errors.ts`); nothing here knows about HTTP.
+ */
+
+/** The job's `type` names no registered handler. */
+export class UnknownJobTypeError extends Error {
+  override name = 'UnknownJobTypeError'
+  constructor(
+    readonly type: string,
+    readonly known: readonly string[],
+  ) {
+    super(`unknown job type "${type}"; known types: ${known.join(', ')}`)
+  }
+}
+
+/** The payload does not suit the job's type (its handler says why). */
+export class InvalidPayloadError extends Error {
+  override name = 'InvalidPayloadError'
+}
+
+/** No job has this id (it never existed, or retention evicted it). */
+export class JobNotFoundError extends Error {
+  override name = 'JobNotFoundError'
+  constructor(readonly id: string) {
+    super(`job ${id} not found`)
+  }
+}
+
+/**
+ * The queue had no room, so the job was not accepted (and not kept). The
+ * caller should try again later; nothing waits on its behalf.
+ */
+export class QueueFullError extends Error {
+  override name = 'QueueFullError'
+  constructor(readonly capacity: number) {
+    super(`job queue is full (capacity ${capacity}); retry later`)
+  }
+}
+
+/** The service is stopping and takes no new jobs. */
+export class NotAcceptingJobsError extends Error {
+  override name = 'NotAcceptingJobsError'
+  constructor() {
+    super('the service is stopping and accepts no new jobs')
+  }
+}

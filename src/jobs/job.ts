@@ -1,0 +1,190 @@
+/**
+ * The job: what a client asked for, and where it is in its life. The
+ * statuses and the moves between them live in one table, `TRANSITIONS`;
+ * every status change in the service goes through `transition()`.
+ */
+import { InvalidPayloadError } from './errors.ts'
+
+// #region transitions
+/**
+ * The legal moves, from each status to the statuses it may become. A
+ * status with no way out is finished. This table is the only place that
+ * says which change is legal: the store and the worker ask it.
+ */
+export const TRANSITIONS = {
+  pending: ['processing'],
+  processing: ['completed', 'failed'],
+  completed: [],
+  failed: [],
+} as const satisfies Record<string, readonly string[]>
+
+/** Where a job can be: `pending`, `processing`, `completed` or `failed`. */
+export type JobStatus = keyof typeof TRANSITIONS
+
+/** The statuses a job in status `From` may move to (never if none). */
+export type NextStatus<From extends JobStatus> =
+  (typeof TRANSITIONS)[From][number]
+// #endregion transitions
+
+/** Every status, in the table's order (for validation and messages). */
+export const JOB_STATUSES = Object.keys(TRANSITIONS) as JobStatus[]
+
+/** Whether `value` names a status. */
+export function isJobStatus(value: string): value is JobStatus {
+  return Object.hasOwn(TRANSITIONS, value)
+}
+
+/** Whether a job in `status` is done for good: no transition leaves it. */
+export function isFinished(status: JobStatus): boolean {
+  return TRANSITIONS[status].length === 0
+}
+
+/**
+ * Thrown when a status change is not in `TRANSITIONS`. Where both statuses
+ * are known when the code is written, the types reject it before it runs.
+ */
+export class IllegalTransitionError extends Error {
+  override name = 'IllegalTransitionError'
+  constructor(
+    readonly from: JobStatus,
+    readonly to: JobStatus,
+  ) {
+    super(`illegal transition: ${from} → ${to}`)
+  }
+}
+
+/** Whether the table allows a job in `from` to move to `to`. */
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return (TRANSITIONS[from] as readonly JobStatus[]).includes(to)
+}
+
+// #region job
+/**
+ * A job as the store keeps it and the API shows it (hence snake_case).
+ * Immutable: a change makes a new record, so a reader's copy never
+ * changes under it.
+ */
+export interface Job {
+  readonly id: string
+  /** The name of the handler that runs it (see `handlers.ts`). */
+  readonly type: string
+  /** The handler's input, any JSON value; stored as data, never run. */
+  readonly payload: unknown
+  readonly status: JobStatus
+  /** How many times a worker has started it. */
+  readonly attempts: number
+  /** How many failed attempts may be retried (used from part two on). */
+  readonly max_retries: number
+  /** The message of the last failure, or null. */
+  readonly last_error: string | null
+  /** When it may run (RFC 3339, UTC); now, until retries delay it. */
+  readonly run_at: string
+  readonly created_at: string
+  readonly updated_at: string
+}
+// #endregion job
+
+/** What a client provides to create a job. */
+export interface NewJob {
+  readonly type: string
+  readonly payload?: unknown
+}
+
+/** The retries a new job gets (part two makes it settable per job). */
+export const DEFAULT_MAX_RETRIES = 3
+
+/**
+ * How deep a payload may nest. `JSON.parse` accepts any depth, but copying
+ * or printing a very deep value overflows the stack: such a job could never
+ * be shown again.
+ */
+export const MAX_PAYLOAD_DEPTH = 32
+
+/**
+ * A new `pending` job, frozen, with its payload deep-copied and frozen.
+ * Throws `InvalidPayloadError` if the payload nests deeper than
+ * `MAX_PAYLOAD_DEPTH`.
+ */
+export function newJob(input: NewJob, id: string, now: Date): Job {
+  if (depthOf(input.payload) > MAX_PAYLOAD_DEPTH) {
+    throw new InvalidPayloadError(
+      `payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels`,
+    )
+  }
+  const at = now.toISOString()
+  return Object.freeze({
+    id,
+    type: input.type,
+    payload: deepFreeze(structuredClone(input.payload ?? null)),
+    status: 'pending',
+    attempts: 0,
+    max_retries: DEFAULT_MAX_RETRIES,
+    last_error: null,
+    run_at: at,
+    created_at: at,
+    updated_at: at,
+  })
+}
+
+/** The fields a transition may change besides the status. */
+export interface TransitionChanges {
+  readonly last_error?: string | null
+}
+
+// #region transition
+/**
+ * The job after moving to `to`: a new frozen record, `updated_at` set,
+ * `attempts` counted when it starts processing. Throws
+ * `IllegalTransitionError` when the table forbids the move; with literal
+ * statuses, the compiler forbids it first:
+ *
+ * `transition(job as Job & { status: 'completed' }, 'pending', now)` does
+ * not compile, because `NextStatus<'completed'>` is `never`.
+ */
+export function transition<From extends JobStatus>(
+  job: Job & { readonly status: From },
+  to: NextStatus<From>,
+  now: Date,
+  changes: TransitionChanges = {},
+): Job {
+  const target: JobStatus = to
+  if (!canTransition(job.status, target)) {
+    throw new IllegalTransitionError(job.status, target)
+  }
+  return Object.freeze({
+    ...job,
+    ...changes,
+    status: target,
+    attempts: target === 'processing' ? job.attempts + 1 : job.attempts,
+    updated_at: now.toISOString(),
+  })
+}
+// #endregion transition
+
+/** How many levels of objects and arrays `value` nests; 0 for a scalar. */
+export function depthOf(value: unknown): number {
+  // Iterative: the input may be deep enough to overflow a recursion.
+  let deepest = 0
+  const stack: [unknown, number][] = [[value, 0]]
+  while (stack.length > 0) {
+    const [next, depth] = stack.pop() as [unknown, number]
+    if (typeof next !== 'object' || next === null) continue
+    deepest = Math.max(deepest, depth + 1)
+    if (deepest > MAX_PAYLOAD_DEPTH) return deepest
+    for (const child of Object.values(next)) stack.push([child, depth + 1])
+  }
+  return deepest
+}
+
+function deepFreeze<T>(value: T): T {
+  // Iterative, so a deep payload cannot overflow the stack here.
+  const stack: unknown[] = [value]
+  while (stack.length > 0) {
+    const next = stack.pop()
+    if (typeof next === 'object' && next !== null && !Object.isFrozen(next)) {
+      Object.freeze(next)
+      for (const child of Object.values(next)) stack.push(child)
+    }
+  }
+  return value
+}

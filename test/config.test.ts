@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../src/config.ts'
+
+describe('loadConfig', () => {
+  it('configuration-defaults: with no variables set, the defaults apply', () => {
+    expect(loadConfig({})).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      workerCount: 10,
+      queueCapacity: 100,
+      retention: 10_000,
+      shutdownTimeoutMs: 10_000,
+    })
+  })
+
+  it('reads every variable, and treats an empty one as unset', () => {
+    const config = loadConfig({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      WORKER_COUNT: ' 4 ',
+      JOB_QUEUE_CAPACITY: '1000',
+      JOB_RETENTION: '',
+      SHUTDOWN_TIMEOUT: '1500ms',
+    })
+    expect(config).toEqual({
+      host: '127.0.0.1',
+      port: 0,
+      workerCount: 4,
+      queueCapacity: 1000,
+      retention: 10_000,
+      shutdownTimeoutMs: 1500,
+    })
+    expect(loadConfig({ SHUTDOWN_TIMEOUT: '2m' }).shutdownTimeoutMs).toBe(120_000)
+  })
+
+  const bad: [string, string, string][] = [
+    ['PORT', 'abc', 'PORT: expected an integer from 0 to 65535, got "abc"'],
+    ['PORT', '65536', 'PORT: expected an integer from 0 to 65535, got "65536"'],
+    ['PORT', '80.5', 'PORT: expected an integer from 0 to 65535, got "80.5"'],
+    ['WORKER_COUNT', '0', 'WORKER_COUNT: expected an integer from 1 to 1000, got "0"'],
+    ['WORKER_COUNT', '-3', 'WORKER_COUNT: expected an integer from 1 to 1000, got "-3"'],
+    ['JOB_QUEUE_CAPACITY', '1e3', 'JOB_QUEUE_CAPACITY: expected an integer from 1 to 1000000, got "1e3"'],
+    ['JOB_RETENTION', '0', 'JOB_RETENTION: expected an integer from 1 to 10000000, got "0"'],
+    ['SHUTDOWN_TIMEOUT', '10', 'SHUTDOWN_TIMEOUT: expected a duration such as 500ms, 10s or 1m, from 0ms to 10m, got "10"'],
+    ['HOST', 'a b', 'HOST: expected a host name or address, got "a b"'],
+  ]
+  it.each(bad)(
+    'configuration-bad-value: %s=%s is refused with a message naming the variable',
+    (name, value, message) => {
+      const load = () => loadConfig({ [name]: value })
+      expect(load).toThrow(ConfigError)
+      expect(load).toThrow(message)
+    },
+  )
+})

@@ -1,0 +1,311 @@
+import { describe, expect, it, vi } from 'vitest'
+import { createApp, type AppDeps } from '../../src/http/app.ts'
+import { MAX_BODY_BYTES } from '../../src/http/validation.ts'
+import { HandlerRegistry, sleepJob } from '../../src/jobs/handlers.ts'
+import { MAX_PAYLOAD_DEPTH, type Job } from '../../src/jobs/job.ts'
+import { MemoryStore } from '../../src/jobs/memory-store.ts'
+import { createJobQueue } from '../../src/jobs/queue.ts'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+const RFC3339_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+
+function setup(overrides: Partial<AppDeps> = {}) {
+  const store = new MemoryStore()
+  const queue = createJobQueue(10)
+  const handlers = new HandlerRegistry()
+    .register('sleep', sleepJob)
+    .register('noop', { run: async () => {} })
+  const deps = { store, queue, handlers, ...overrides }
+  return { ...deps, app: createApp(deps) }
+}
+
+function postJobs(app: ReturnType<typeof setup>['app'], body: string, type = 'application/json') {
+  return app.request('/jobs', {
+    method: 'POST',
+    headers: { 'Content-Type': type },
+    body,
+  })
+}
+
+describe('GET /health', () => {
+  it('skeleton-health-ok: GET /health answers 200 {"status":"ok"} as JSON', async () => {
+    const { app } = setup()
+    const res = await app.request('/health')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('Content-Type')).toMatch(/^application\/json/)
+    expect(await res.json()).toEqual({ status: 'ok' })
+  })
+})
+
+describe('POST /jobs', () => {
+  it('creating-job-created: a valid job answers 201 with the pending job and its Location', async () => {
+    const { app, store, queue } = setup()
+    const res = await postJobs(app, '{"type":"sleep","payload":{"ms":5}}')
+    expect(res.status).toBe(201)
+    const job = (await res.json()) as Job
+    expect(job).toMatchObject({
+      type: 'sleep',
+      payload: { ms: 5 },
+      status: 'pending',
+      attempts: 0,
+      max_retries: 3,
+      last_error: null,
+    })
+    expect(job.id).toMatch(UUID)
+    expect(job.created_at).toMatch(RFC3339_UTC)
+    expect(job.updated_at).toBe(job.created_at)
+    expect(res.headers.get('Location')).toBe(`/jobs/${job.id}`)
+    expect(await store.get(job.id)).toEqual(job)
+    expect(queue.tryRecv()).toEqual({ value: job.id, ok: true })
+  })
+
+  it('accepts a job with no payload and stores null', async () => {
+    const { app } = setup()
+    const res = await postJobs(app, '{"type":"noop"}')
+    expect(res.status).toBe(201)
+    expect(((await res.json()) as Job).payload).toBeNull()
+  })
+
+  it('accepts a JSON content type with parameters or a +json suffix', async () => {
+    const { app } = setup()
+    const a = await postJobs(app, '{"type":"noop"}', 'application/json; charset=utf-8')
+    const b = await postJobs(app, '{"type":"noop"}', 'application/vnd.api+json')
+    expect([a.status, b.status]).toEqual([201, 201])
+  })
+
+  const badBodies: [string, string, RegExp][] = [
+    ['malformed JSON', '{"type": "sleep",', /malformed JSON/],
+    ['an array body', '[1, 2]', /body must be a JSON object/],
+    ['a null body', 'null', /body must be a JSON object/],
+    ['a string body', '"sleep"', /body must be a JSON object/],
+    ['an empty body', '', /malformed JSON/],
+    ['a missing type', '{"payload": {}}', /type is required/],
+    ['an empty type', '{"type": ""}', /type must not be empty/],
+    ['a number type', '{"type": 7}', /type must be a string/],
+    ['an absurdly long type', JSON.stringify({ type: 'x'.repeat(65) }), /at most 64/],
+    ['an unknown field', '{"type": "noop", "paylod": {}}', /unknown field: paylod/],
+    ['an unknown type', '{"type": "mine"}', /unknown job type "mine"; known types: noop, sleep/],
+    ['sleep without payload', '{"type": "sleep"}', /payload\.ms/],
+    ['sleep with negative ms', '{"type": "sleep", "payload": {"ms": -1}}', /payload\.ms/],
+    ['sleep with fractional ms', '{"type": "sleep", "payload": {"ms": 1.5}}', /payload\.ms/],
+    ['sleep with string ms', '{"type": "sleep", "payload": {"ms": "10"}}', /payload\.ms/],
+    ['sleep with too many ms', '{"type": "sleep", "payload": {"ms": 60001}}', /payload\.ms/],
+    [
+      'a payload nested too deep',
+      JSON.stringify({ type: 'noop', payload: JSON.parse('['.repeat(MAX_PAYLOAD_DEPTH + 1) + ']'.repeat(MAX_PAYLOAD_DEPTH + 1)) }),
+      /nests deeper than 32/,
+    ],
+  ]
+  it.each(badBodies)(
+    'creating-bad-input-400: %s answers 400 with a JSON error and stores nothing',
+    async (_name, body, message) => {
+      const { app, store, queue } = setup()
+      const res = await postJobs(app, body)
+      expect(res.status).toBe(400)
+      const answer = (await res.json()) as { error: string }
+      expect(answer.error).toMatch(message)
+      expect(Object.keys(answer)).toEqual(['error'])
+      expect(await store.list()).toEqual([])
+      expect(queue.length).toBe(0)
+    },
+  )
+
+  it('creating-not-json-415: a content type that is not JSON answers 415 and stores nothing', async () => {
+    const { app, store } = setup()
+    const plain = await postJobs(app, '{"type":"noop"}', 'text/plain')
+    const none = await app.request('/jobs', { method: 'POST', body: '{"type":"noop"}' })
+    for (const res of [plain, none]) {
+      expect(res.status).toBe(415)
+      expect(await res.json()).toEqual({ error: 'Content-Type must be application/json' })
+    }
+    expect(await store.list()).toEqual([])
+  })
+
+  it('creating-too-large-413: a body over 1 MiB answers 413 and stores nothing', async () => {
+    const { app, store } = setup()
+    const big = JSON.stringify({ type: 'noop', payload: 'x'.repeat(MAX_BODY_BYTES) })
+    const res = await postJobs(app, big)
+    expect(res.status).toBe(413)
+    expect(await res.json()).toEqual({ error: `body larger than ${MAX_BODY_BYTES} bytes` })
+    expect(await store.list()).toEqual([])
+  })
+
+  it('creating-too-large-unread: a body declared too large is refused before any of it is read', async () => {
+    const { app } = setup()
+    const body = countingStream(64 * 1024, 10 * MAX_BODY_BYTES)
+    const res = await app.request(
+      new Request('http://localhost/jobs', {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'Content-Length': String(10 * MAX_BODY_BYTES),
+        },
+        body: body.stream,
+        duplex: 'half',
+      } as RequestInit),
+    )
+    expect(res.status).toBe(413)
+    expect(body.bytesPulled()).toBeLessThanOrEqual(64 * 1024)
+    await body.stream.cancel()
+  })
+
+  it('creating-too-large-streamed: a streamed body is read no further than the limit', async () => {
+    const { app } = setup()
+    const chunk = 64 * 1024
+    const body = countingStream(chunk, 10 * MAX_BODY_BYTES)
+    const res = await app.request(
+      new Request('http://localhost/jobs', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: body.stream,
+        duplex: 'half',
+      } as RequestInit),
+    )
+    expect(res.status).toBe(413)
+    // A stream may pull one chunk ahead of the reader.
+    expect(body.bytesPulled()).toBeLessThanOrEqual(MAX_BODY_BYTES + 2 * chunk)
+    expect(body.bytesPulled()).toBeLessThan(10 * MAX_BODY_BYTES)
+    await body.stream.cancel()
+  })
+
+  it('creating-proto-is-data: a payload with __proto__ is stored as data and pollutes nothing', async () => {
+    const { app, store } = setup()
+    const body = '{"type":"noop","payload":{"__proto__":{"polluted":true},"a":1}}'
+    const res = await postJobs(app, body)
+    expect(res.status).toBe(201)
+    const { id } = (await res.json()) as Job
+    const stored = (await store.get(id)) as Job
+    const payload = stored.payload as Record<string, unknown>
+    expect(Object.hasOwn(payload, '__proto__')).toBe(true)
+    expect(Object.getPrototypeOf(payload)).toBe(Object.prototype)
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined()
+    expect((payload as { polluted?: unknown }).polluted).toBeUndefined()
+    const again = await app.request(`/jobs/${id}`)
+    expect(await again.text()).toContain('"payload":{"__proto__":{"polluted":true},"a":1}')
+  })
+
+  it('pool-queue-full-429: a full queue answers 429 with Retry-After and keeps no job', async () => {
+    const { app, store } = setup({ queue: createJobQueue(1) })
+    const first = await postJobs(app, '{"type":"noop"}')
+    const second = await postJobs(app, '{"type":"noop"}')
+    expect(first.status).toBe(201)
+    expect(second.status).toBe(429)
+    expect(second.headers.get('Retry-After')).toBe('1')
+    expect(await second.json()).toEqual({
+      error: 'job queue is full (capacity 1); retry later',
+    })
+    const kept = await store.list()
+    expect(kept.map((job) => job.id)).toEqual([((await first.json()) as Job).id])
+  })
+
+  it('answers 503 and keeps no job once the service is stopping', async () => {
+    const stopping = new AbortController()
+    const { app, store } = setup({ stopping: stopping.signal })
+    stopping.abort()
+    const res = await postJobs(app, '{"type":"noop"}')
+    expect(res.status).toBe(503)
+    expect(await res.json()).toEqual({
+      error: 'the service is stopping and accepts no new jobs',
+    })
+    expect(await store.list()).toEqual([])
+  })
+})
+
+describe('GET /jobs', () => {
+  it('creating-list-empty: GET /jobs answers [] when there are no jobs', async () => {
+    const { app } = setup()
+    const res = await app.request('/jobs')
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe('[]')
+  })
+
+  it('creating-list-order: GET /jobs lists jobs in creation order and filters by status', async () => {
+    const { app, store } = setup()
+    const ids: string[] = []
+    for (let i = 0; i < 3; i++) {
+      const res = await postJobs(app, '{"type":"noop"}')
+      ids.push(((await res.json()) as Job).id)
+    }
+    await store.transition(ids[1] as string, 'pending', 'processing')
+    const all = (await (await app.request('/jobs')).json()) as Job[]
+    expect(all.map((job) => job.id)).toEqual(ids)
+    const pending = (await (await app.request('/jobs?status=pending')).json()) as Job[]
+    expect(pending.map((job) => job.id)).toEqual([ids[0], ids[2]])
+  })
+
+  it('answers 400 listing the statuses for an unknown status filter', async () => {
+    const { app } = setup()
+    const res = await app.request('/jobs?status=done')
+    expect(res.status).toBe(400)
+    expect(await res.json()).toEqual({
+      error: 'unknown status "done"; known statuses: pending, processing, completed, failed',
+    })
+  })
+})
+
+describe('GET /jobs/:id', () => {
+  it('answers 200 with the job', async () => {
+    const { app } = setup()
+    const created = (await (await postJobs(app, '{"type":"noop"}')).json()) as Job
+    const res = await app.request(`/jobs/${created.id}`)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual(created)
+  })
+
+  it('creating-unknown-id-404: an unknown id answers 404 with a JSON error', async () => {
+    const { app } = setup()
+    const res = await app.request('/jobs/00000000-0000-4000-8000-000000000000')
+    expect(res.status).toBe(404)
+    expect(await res.json()).toEqual({
+      error: 'job 00000000-0000-4000-8000-000000000000 not found',
+    })
+  })
+})
+
+describe('routing and errors', () => {
+  it('creating-unknown-route-404: an unknown route answers 404 with a JSON error', async () => {
+    const { app } = setup()
+    const res = await app.request('/nope')
+    expect(res.status).toBe(404)
+    expect(await res.json()).toEqual({ error: 'not found: GET /nope' })
+  })
+
+  it('creating-wrong-method-405: a wrong method answers 405 with Allow and a JSON error', async () => {
+    const { app } = setup()
+    const del = await app.request('/jobs', { method: 'DELETE' })
+    expect(del.status).toBe(405)
+    expect(del.headers.get('Allow')).toBe('GET, HEAD, POST')
+    expect(await del.json()).toEqual({ error: 'method DELETE not allowed' })
+    const put = await app.request('/health', { method: 'PUT' })
+    expect(put.status).toBe(405)
+    expect(put.headers.get('Allow')).toBe('GET, HEAD')
+  })
+
+  it('creating-no-stack-trace: an unexpected error answers 500 with no detail', async () => {
+    const onUnexpectedError = vi.fn()
+    const store = new MemoryStore()
+    store.list = async () => {
+      throw new Error('disk on fire at /secret/path')
+    }
+    const { app } = setup({ store, onUnexpectedError })
+    const res = await app.request('/jobs')
+    expect(res.status).toBe(500)
+    const text = await res.text()
+    expect(JSON.parse(text)).toEqual({ error: 'internal server error' })
+    expect(text).not.toMatch(/secret|at |\.ts/)
+    expect(onUnexpectedError).toHaveBeenCalledOnce()
+  })
+})
+
+/** A body stream of `total` bytes in `chunk`-sized pieces, counting what was pulled. */
+function countingStream(chunk: number, total: number) {
+  let pulled = 0
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (pulled >= total) return controller.close()
+      pulled += chunk
+      controller.enqueue(new Uint8Array(chunk).fill(0x20))
+    },
+  })
+  return { stream, bytesPulled: () => pulled }
+}
