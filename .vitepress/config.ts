@@ -1,11 +1,13 @@
 import path from 'node:path'
-import { defineConfig } from 'vitepress'
+import { defineConfig, type MarkdownOptions } from 'vitepress'
 import { transformerTwoslash } from '@shikijs/vitepress-twoslash'
 import { root } from './lib/book.ts'
 import { existingParts, pageTitle } from './lib/chapters.ts'
 import { claimsPlugin } from './plugins/claims.ts'
 import { fencesPlugin } from './plugins/fences.ts'
 import { snippetsPlugin } from './plugins/snippets.ts'
+
+type CodeTransformer = NonNullable<MarkdownOptions['codeTransformers']>[number]
 
 export default defineConfig({
   title: 'WorkStream in TypeScript',
@@ -37,6 +39,8 @@ export default defineConfig({
       fencesPlugin(md)
     },
     codeTransformers: [
+      // vitepress 1.6 nests shiki 2, the twoslash plugin is typed against
+      // shiki 4: the transformer works with both, only the types differ.
       transformerTwoslash({
         // Any TypeScript error in a shown file fails the build.
         throws: true,
@@ -53,7 +57,7 @@ export default defineConfig({
             types: ['node'],
           },
         },
-      }),
+      }) as unknown as CodeTransformer,
       {
         // ---cut-after--- leaves a trailing empty line.
         name: 'book:trim-cut',

@@ -3,8 +3,10 @@
 // from vitest's JSON report of the last run; with no report every claim says
 // "not run", never "verified".
 import container from 'markdown-it-container'
-import type MarkdownIt from 'markdown-it'
+import type { MarkdownRenderer as MarkdownIt } from 'vitepress'
 import { claimStatus, loadResults, type ClaimStatus } from '../lib/results.ts'
+
+type Plugin = (md: MarkdownIt, name: string, options: object) => void
 
 const label: Record<ClaimStatus, string> = {
   verified: '✓ verified',
@@ -13,7 +15,8 @@ const label: Record<ClaimStatus, string> = {
 }
 
 export function claimsPlugin(md: MarkdownIt): void {
-  md.use(container, 'claim', {
+  // The container's types name markdown-it's own class, VitePress re-types it.
+  md.use(container as unknown as Plugin, 'claim', {
     render(tokens: Array<{ nesting: number; info: string; type: string }>, idx: number) {
       const token = tokens[idx]!
       if (token.nesting === 1) {

@@ -3,7 +3,7 @@
 // - ```text output=<name> [unordered]: what src/examples/<name>.ts printed,
 //   compared line by line with a real run by test/docs/outputs.test.ts;
 // - ```ts illustration: TypeScript written into the page, never compiled.
-import type MarkdownIt from 'markdown-it'
+import type { MarkdownRenderer as MarkdownIt } from 'vitepress'
 
 export function fencesPlugin(md: MarkdownIt): void {
   const render = md.renderer.rules.fence!

@@ -12,8 +12,8 @@
 //   relative imports resolve and the real module stays visible.
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import type MarkdownIt from 'markdown-it'
-import type StateBlock from 'markdown-it/lib/rules_block/state_block.mjs'
+import type { MarkdownRenderer as MarkdownIt } from 'vitepress'
+type StateBlock = Parameters<Parameters<MarkdownIt['block']['ruler']['before']>[2]>[0]
 import {
   checkSnippet,
   describeSnippetProblem,

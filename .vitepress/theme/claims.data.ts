@@ -26,7 +26,7 @@ declare const data: ClaimsData
 export { data }
 
 export default defineLoader({
-  watchFiles: ['**/*.md', '../.results/vitest.json'],
+  watch: ['../../docs/**/*.md', '../../.results/vitest.json'],
   load(): ClaimsData {
     const results = loadResults()
     const rows: ClaimRow[] = []

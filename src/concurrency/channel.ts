@@ -217,6 +217,7 @@ export class Channel<T> implements AsyncIterable<T> {
     // Receivers wait only on an empty buffer: nothing more will come.
     for (const receiver of this.#receivers) {
       this.#receivers.delete(receiver)
+      receiver.settle(drained)
     }
     for (const sender of this.#senders) {
       this.#senders.delete(sender)

@@ -1,4 +1,4 @@
-import { setTimeout as delay } from 'node:timers/promises'
+import { sleep as delay } from '../concurrency/abort.ts'
 import { runIfMain, type Out } from './run.ts'
 
 // #region sleep-and-hope

@@ -43,7 +43,7 @@ export function createApp(deps: AppDeps): Hono {
       app,
       onMethodNotAllowed: (c, methods) =>
         c.json({ error: `method ${c.req.method} not allowed` }, 405, {
-          Allow: methods.join(', '),
+          Allow: [...methods].sort().join(', '),
         }),
     }),
   )

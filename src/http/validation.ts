@@ -23,7 +23,7 @@ const NewJobBody = z.strictObject(
       })
       .min(1, 'type must not be empty')
       .max(MAX_TYPE_LENGTH, `type must be at most ${MAX_TYPE_LENGTH} characters`),
-    payload: z.unknown(),
+    payload: z.unknown().optional(),
   },
   {
     error: (issue) =>

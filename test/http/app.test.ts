@@ -146,7 +146,6 @@ describe('POST /jobs', () => {
     )
     expect(res.status).toBe(413)
     expect(body.bytesPulled()).toBeLessThanOrEqual(64 * 1024)
-    await body.stream.cancel()
   })
 
   it('creating-too-large-streamed: a streamed body is read no further than the limit', async () => {
@@ -165,7 +164,6 @@ describe('POST /jobs', () => {
     // A stream may pull one chunk ahead of the reader.
     expect(body.bytesPulled()).toBeLessThanOrEqual(MAX_BODY_BYTES + 2 * chunk)
     expect(body.bytesPulled()).toBeLessThan(10 * MAX_BODY_BYTES)
-    await body.stream.cancel()
   })
 
   it('creating-proto-is-data: a payload with __proto__ is stored as data and pollutes nothing', async () => {

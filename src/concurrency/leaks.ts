@@ -1,0 +1,267 @@
+// goleak for Node: find the tasks, timers, sockets, servers, child
+// processes and worker threads that were started and never stopped.
+// Imports its sibling task.ts and Node's async_hooks; nothing runs at import
+// time: tracking starts with an explicit `trackLeaks()`.
+import { createHook, type AsyncHook } from 'node:async_hooks'
+import { creationSite, knownTasks, stackLocations, type Task } from './task.ts'
+
+/** Something started and not stopped, with where it was created. */
+export interface Leak {
+  /** What leaked: `task`, `interval`, `timeout`, `socket`, `server`... */
+  readonly kind: string
+  /** A task's name; undefined for other kinds. */
+  readonly name?: string | undefined
+  /** `file:line:column` of the first user frame that created it. */
+  readonly site: string
+  /** For a task: how long it has been pending, or how it failed. */
+  readonly detail?: string | undefined
+}
+
+/** Thrown by {@link expectNoLeaks}: what leaked, one readable line. */
+export class LeakError extends Error {
+  override readonly name = 'LeakError'
+  constructor(readonly leaks: readonly Leak[]) {
+    super(formatLeaks(leaks))
+  }
+}
+
+/** Options of {@link trackLeaks}. */
+export interface TrackOptions {
+  /**
+   * Resources not to report, given their creation stack as locations (top
+   * first, Node's internals removed): a test runner's own timers, say.
+   */
+  ignore?: ((locations: readonly string[]) => boolean) | undefined
+}
+
+// Async resource types worth reporting, and what to call them.
+const KINDS: Record<string, string> = {
+  Timeout: 'timeout',
+  TCPWRAP: 'socket',
+  TCPSERVERWRAP: 'server',
+  PIPEWRAP: 'pipe',
+  PIPESERVERWRAP: 'server',
+  UDPWRAP: 'udp socket',
+  PROCESSWRAP: 'child process',
+  WORKER: 'worker thread',
+  FSEVENTWRAP: 'file watcher',
+  STATWATCHER: 'file watcher',
+  SIGNALWRAP: 'signal listener',
+}
+
+interface Resource {
+  readonly type: string
+  readonly ref: WeakRef<object>
+  readonly origin: Error
+  readonly trigger: number
+}
+
+interface Tracker {
+  readonly hook: AsyncHook
+  readonly resources: Map<number, Resource>
+  readonly before: WeakSet<Task<unknown>>
+  readonly ignore: (locations: readonly string[]) => boolean
+  // The real timer and clock, kept in case a test installs fake timers.
+  readonly setImmediate: typeof setImmediate
+  readonly setTimeout: typeof setTimeout
+  readonly now: () => number
+}
+
+let tracker: Tracker | undefined
+
+// What each reported leak stands for, and what has been reported already.
+const origins = new WeakMap<Leak, object>()
+const reported = new WeakSet<object>()
+
+// #region track
+/**
+ * Starts recording the resources created from now on (tasks are always
+ * known, see `knownTasks()`; only those spawned from now on are reported).
+ * Returns the function that stops tracking. Costs a function call per
+ * promise created while on, and a stack per timer or handle: meant for
+ * tests, not production.
+ */
+export function trackLeaks(options: TrackOptions = {}): () => void {
+  if (tracker !== undefined) throw new Error('Leak tracking is already on')
+  const resources = new Map<number, Resource>()
+  const hook = createHook({
+    init(asyncId, type, trigger, resource) {
+      if (KINDS[type] === undefined) return
+      const limit = Error.stackTraceLimit
+      Error.stackTraceLimit = 32
+      const origin = new Error('created here')
+      Error.stackTraceLimit = limit
+      resources.set(asyncId, {
+        type,
+        ref: new WeakRef(resource),
+        origin,
+        trigger,
+      })
+    },
+  })
+  const current: Tracker = {
+    hook,
+    resources,
+    before: new WeakSet(knownTasks()),
+    ignore: options.ignore ?? (() => false),
+    setImmediate: globalThis.setImmediate,
+    setTimeout: globalThis.setTimeout,
+    now: performance.now.bind(performance),
+  }
+  tracker = current
+  hook.enable()
+  return () => {
+    hook.disable()
+    if (tracker === current) tracker = undefined
+  }
+}
+// #endregion track
+
+/**
+ * What leaked so far: tasks spawned since tracking started that are still
+ * running (or failed, and nobody awaited them), and timers, sockets,
+ * servers, child processes and worker threads created since then and not
+ * closed. Without `trackLeaks()`, only tasks. A cleared or fired timer is
+ * not a leak; an unref'ed live interval is.
+ */
+export function findLeaks(): Leak[] {
+  const leaks: Leak[] = []
+  for (const task of knownTasks()) {
+    if (tracker?.before.has(task) || reported.has(task)) continue
+    const leak = taskLeak(task)
+    origins.set(leak, task)
+    leaks.push(leak)
+  }
+  if (tracker !== undefined) leaks.push(...resourceLeaks(tracker))
+  return leaks
+}
+
+function taskLeak(task: Task<unknown>): Leak {
+  const now = tracker?.now() ?? performance.now()
+  const ms = Math.max(0, Math.round(now - task.startedAt))
+  const detail =
+    task.state === 'rejected' ? 'failed, never awaited' : `pending ${ms} ms`
+  return { kind: 'task', name: task.name, site: task.site, detail }
+}
+
+function resourceLeaks(current: Tracker): Leak[] {
+  const leaks: Leak[] = []
+  for (const [asyncId, resource] of current.resources) {
+    const target = resource.ref.deref()
+    if (
+      target === undefined ||
+      reported.has(target) ||
+      !isAlive(resource.type, target)
+    ) {
+      current.resources.delete(asyncId)
+      continue
+    }
+    const locations = stackLocations(resource.origin.stack)
+    if (isUntracked(resource.origin.stack) || current.ignore(locations)) {
+      current.resources.delete(asyncId)
+      continue
+    }
+    const leak: Leak = {
+      kind: kindOf(resource.type, target),
+      site: siteOf(current, resource, locations),
+    }
+    origins.set(leak, target)
+    leaks.push(leak)
+  }
+  return leaks
+}
+
+function siteOf(
+  current: Tracker,
+  resource: Resource,
+  locations: readonly string[],
+): string {
+  if (locations.length > 0) return creationSite(resource.origin.stack)
+  // Made by Node itself (a socket a server accepted): say by what.
+  const parent = current.resources.get(resource.trigger)
+  if (parent === undefined) return 'inside Node'
+  const by = KINDS[parent.type] ?? parent.type
+  return `${creationSite(parent.origin.stack)} (by the ${by})`
+}
+
+function kindOf(type: string, target: object): string {
+  if (type === 'Timeout' && isRepeating(target)) return 'interval'
+  return KINDS[type] ?? type
+}
+
+// A timer is alive until it fires (once) or is cleared; Node marks both
+// with `_destroyed`. A handle's `hasRef()` answers true or false while it
+// is open, and undefined once closed.
+function isAlive(type: string, target: object): boolean {
+  if (type === 'Timeout') {
+    return (target as { _destroyed?: boolean })._destroyed !== true
+  }
+  const hasRef = (target as { hasRef?: () => boolean | undefined }).hasRef
+  return typeof hasRef !== 'function' || hasRef.call(target) !== undefined
+}
+
+function isRepeating(target: object): boolean {
+  const repeat = (target as { _repeat?: number | null })._repeat
+  return typeof repeat === 'number'
+}
+
+// AbortSignal.timeout() makes an unref'ed timer that nobody can clear and
+// that holds its signal weakly: not a leak anyone can fix.
+function isUntracked(stack: string | undefined): boolean {
+  return stack?.includes('at AbortSignal.timeout') ?? false
+}
+
+/** The report of `leaks`: a count, then each leak, separated by `; `. */
+export function formatLeaks(leaks: readonly Leak[]): string {
+  const items = leaks.map((leak) => {
+    const name = leak.name === undefined ? '' : ` "${leak.name}"`
+    const detail = leak.detail === undefined ? '' : ` (${leak.detail})`
+    return `${leak.kind}${name}${detail} created at ${leak.site}`
+  })
+  const count = leaks.length === 1 ? '1 leak' : `${leaks.length} leaks`
+  return `${count}: ${items.join('; ')}`
+}
+
+/**
+ * Stops reporting `leaks`: after a test has failed for them, later tests
+ * should not fail for them again.
+ */
+export function forgetLeaks(leaks: readonly Leak[]): void {
+  for (const leak of leaks) {
+    const target = origins.get(leak)
+    if (target !== undefined) reported.add(target)
+  }
+}
+
+// #region expect
+/**
+ * Resolves when nothing has leaked; until `timeoutMs` (default 1000) has
+ * passed, retries, first on the next turns of the event loop, then on short
+ * timers, as goleak does, because closing a socket or settling a task takes
+ * a turn or two. Then throws a {@link LeakError} naming every leak, and
+ * forgets them, so that each leak fails one check, not every later one.
+ * Returns at once when nothing leaked, and leaves no timer behind.
+ */
+export async function expectNoLeaks(
+  options: { timeoutMs?: number } = {},
+): Promise<void> {
+  const { timeoutMs = 1000 } = options
+  let leaks = findLeaks()
+  if (leaks.length === 0) return
+  const timers = tracker ?? globalThis
+  const now = tracker?.now ?? (() => performance.now())
+  const deadline = now() + timeoutMs
+  for (let attempt = 0; leaks.length > 0 && now() < deadline; attempt++) {
+    if (attempt < 10) {
+      await new Promise((resolve) => timers.setImmediate(resolve))
+    } else {
+      const ms = Math.min(2 ** (attempt - 10), 50, deadline - now())
+      await new Promise((resolve) => timers.setTimeout(resolve, ms))
+    }
+    leaks = findLeaks()
+  }
+  if (leaks.length === 0) return
+  forgetLeaks(leaks)
+  throw new LeakError(leaks)
+}
+// #endregion expect

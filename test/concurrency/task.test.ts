@@ -1,0 +1,280 @@
+import { getEventListeners } from 'node:events'
+import { describe, expect, it } from 'vitest'
+import { knownTasks, spawn, TaskGroup } from '../../src/concurrency/task.ts'
+
+function deferred<T = void>() {
+  let resolve!: (value: T) => void
+  let reject!: (error: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+// One full turn of the event loop: Node reports unhandled rejections before
+// it runs the next immediate.
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
+describe('spawn', () => {
+  it('returns before the body has finished, after running it to its first await', async () => {
+    const steps: string[] = []
+    const gate = deferred()
+    const task = spawn('worker', async () => {
+      steps.push('body starts')
+      await gate.promise
+      steps.push('body ends')
+    })
+    steps.push('spawn returned')
+    expect(steps).toEqual(['body starts', 'spawn returned'])
+    gate.resolve()
+    await task
+    expect(steps).toEqual(['body starts', 'spawn returned', 'body ends'])
+  })
+
+  it('gives the body’s value to whoever awaits the task', async () => {
+    const task = spawn('answer', async () => 42)
+    await expect(task).resolves.toBe(42)
+  })
+
+  it('gives the body’s error to whoever awaits the task, however late', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const task = spawn('fails', async () => {
+        throw new Error('boom')
+      })
+      await nextTurn()
+      expect(task.state).toBe('rejected')
+      await expect(task).rejects.toThrow('boom')
+      await nextTurn()
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+
+  it('fails the task when the body throws before returning a promise', async () => {
+    const task = spawn('throws at once', () => {
+      throw new Error('sync boom')
+    })
+    await expect(task).rejects.toThrow('sync boom')
+  })
+
+  it('keeps a task known to the process until it settles: name, site and start', async () => {
+    const gate = deferred()
+    const before = performance.now()
+    const task = spawn('known', () => gate.promise)
+    expect(knownTasks()).toContain(task)
+    expect(task.name).toBe('known')
+    expect(task.site).toMatch(/^test\/concurrency\/task\.test\.ts:\d+:\d+$/)
+    expect(task.startedAt).toBeGreaterThanOrEqual(before)
+    expect(task.state).toBe('running')
+    gate.resolve()
+    await task
+    expect(task.state).toBe('fulfilled')
+    expect(knownTasks()).not.toContain(task)
+  })
+
+  it('keeps a failed task known until someone awaits its failure', async () => {
+    const task = spawn('unobserved', async () => {
+      throw new Error('nobody listens')
+    })
+    await nextTurn()
+    expect(knownTasks()).toContain(task)
+    await expect(task).rejects.toThrow('nobody listens')
+    expect(knownTasks()).not.toContain(task)
+  })
+
+  it('aborts the task’s signal when its owner’s signal aborts, with the same reason', async () => {
+    const owner = new AbortController()
+    const task = spawn(
+      'follows owner',
+      (signal) =>
+        new Promise<unknown>((resolve) => {
+          signal.addEventListener('abort', () => resolve(signal.reason))
+        }),
+      { signal: owner.signal },
+    )
+    expect(task.signal.aborted).toBe(false)
+    owner.abort('shutdown')
+    await expect(task).resolves.toBe('shutdown')
+  })
+
+  it('starts with an aborted signal when the owner’s signal is already aborted', async () => {
+    const task = spawn('too late', async (signal) => signal.aborted, {
+      signal: AbortSignal.abort(),
+    })
+    await expect(task).resolves.toBe(true)
+  })
+
+  it('removes its listener from the owner’s signal when it settles', async () => {
+    const owner = new AbortController()
+    const gate = deferred()
+    const task = spawn('short', () => gate.promise, { signal: owner.signal })
+    expect(getEventListeners(owner.signal, 'abort')).toHaveLength(1)
+    gate.resolve()
+    await task
+    expect(getEventListeners(owner.signal, 'abort')).toHaveLength(0)
+  })
+
+  it('abort() aborts the task’s signal and not its owner’s', async () => {
+    const owner = new AbortController()
+    const task = spawn(
+      'stoppable',
+      (signal) =>
+        new Promise<void>((_, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason))
+        }),
+      { signal: owner.signal },
+    )
+    task.abort(new Error('stop'))
+    await expect(task).rejects.toThrow('stop')
+    expect(owner.signal.aborted).toBe(false)
+  })
+})
+
+describe('TaskGroup', () => {
+  it('aborts the other tasks’ signals with the first failure', async () => {
+    const group = new TaskGroup()
+    const failure = new Error('first')
+    const gate = deferred()
+    const other = group.spawn(
+      'other',
+      (signal) =>
+        new Promise<unknown>((resolve) => {
+          signal.addEventListener('abort', () => resolve(signal.reason))
+        }),
+    )
+    group.spawn('fails', async () => {
+      await gate.promise
+      throw failure
+    })
+    gate.resolve()
+    await expect(other).resolves.toBe(failure)
+    await expect(group.wait()).rejects.toBe(failure)
+  })
+
+  it('wait() waits for every task, then rejects with the first failure', async () => {
+    const group = new TaskGroup()
+    const slow = deferred()
+    let slowEnded = false
+    group.spawn('fails', async () => {
+      throw new Error('first')
+    })
+    group.spawn('slow', async () => {
+      await slow.promise
+      slowEnded = true
+      throw new Error('second')
+    })
+    let waited = false
+    const waiting = group.wait().catch((error: unknown) => {
+      waited = true
+      return error
+    })
+    await nextTurn()
+    expect(waited).toBe(false)
+    slow.resolve()
+    const error = await waiting
+    expect(slowEnded).toBe(true)
+    expect(error).toEqual(new Error('first'))
+  })
+
+  it('wait() resolves at once with no tasks, and after all with no failure', async () => {
+    const group = new TaskGroup()
+    await expect(group.wait()).resolves.toBeUndefined()
+    const results: number[] = []
+    for (const n of [1, 2, 3]) {
+      group.spawn(`n${n}`, async () => {
+        results.push(n)
+      })
+    }
+    await group.wait()
+    expect(results).toEqual([1, 2, 3])
+  })
+
+  it('wait() also waits for tasks spawned while it waits', async () => {
+    const group = new TaskGroup()
+    const late = deferred()
+    let lateEnded = false
+    group.spawn('first', async () => {
+      group.spawn('late', async () => {
+        await late.promise
+        lateEnded = true
+      })
+    })
+    const waiting = group.wait()
+    await nextTurn()
+    late.resolve()
+    await waiting
+    expect(lateEnded).toBe(true)
+  })
+
+  it('never runs more than `limit` bodies at once, and starts them in spawn order', async () => {
+    const group = new TaskGroup({ limit: 2 })
+    const gates = [0, 1, 2, 3, 4].map(() => deferred())
+    const started: number[] = []
+    let running = 0
+    let most = 0
+    gates.forEach((gate, i) => {
+      group.spawn(`job-${i}`, async () => {
+        started.push(i)
+        running += 1
+        most = Math.max(most, running)
+        await gate.promise
+        running -= 1
+      })
+    })
+    await nextTurn()
+    expect(started).toEqual([0, 1])
+    // Release in another order than started: the queue still goes FIFO.
+    for (const i of [1, 0, 3, 2, 4]) {
+      gates[i]?.resolve()
+      await nextTurn()
+    }
+    await group.wait()
+    expect(started).toEqual([0, 1, 2, 3, 4])
+    expect(most).toBe(2)
+  })
+
+  it('rejects a limit that is not an integer from 1 and up', () => {
+    expect(() => new TaskGroup({ limit: 0 })).toThrow(TypeError)
+    expect(() => new TaskGroup({ limit: 1.5 })).toThrow(
+      'Expected `limit` to be an integer from 1 and up, got `1.5`',
+    )
+  })
+
+  it('never starts a queued task once the group is aborted: it rejects with the reason', async () => {
+    const group = new TaskGroup({ limit: 1 })
+    const reason = new Error('stop')
+    let queuedRan = false
+    group.spawn('running', (signal) => {
+      return new Promise<void>((resolve) => {
+        signal.addEventListener('abort', () => resolve())
+      })
+    })
+    const queued = group.spawn('queued', async () => {
+      queuedRan = true
+    })
+    group.abort(reason)
+    await expect(queued).rejects.toBe(reason)
+    await expect(group.wait()).rejects.toBe(reason)
+    expect(queuedRan).toBe(false)
+  })
+
+  it('aborts every task when the owner’s signal aborts, and then lets go of it', async () => {
+    const owner = new AbortController()
+    const group = new TaskGroup({ signal: owner.signal })
+    const untilAborted = (signal: AbortSignal) =>
+      new Promise<void>((resolve) => {
+        signal.addEventListener('abort', () => resolve())
+      })
+    group.spawn('a', untilAborted)
+    group.spawn('b', untilAborted)
+    expect(getEventListeners(owner.signal, 'abort')).toHaveLength(1)
+    owner.abort()
+    await group.wait()
+    expect(getEventListeners(owner.signal, 'abort')).toHaveLength(0)
+  })
+})
