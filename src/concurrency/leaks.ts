@@ -13,7 +13,7 @@ export interface Leak {
   readonly name?: string | undefined
   /** `file:line:column` of the first user frame that created it. */
   readonly site: string
-  /** For a task: how long it has been pending, or how it failed. */
+  /** A task's wait or failure; a server's or socket's address. */
   readonly detail?: string | undefined
 }
 
@@ -49,10 +49,18 @@ const KINDS: Record<string, string> = {
   SIGNALWRAP: 'signal listener',
 }
 
+// Short-lived resources whose callbacks may create the ones above, with no
+// user frame on the stack (`server.listen(port, 'localhost')` opens its
+// handle after a DNS lookup): remembered briefly, to say who started the
+// work. Not `TickObject`: a stack per `nextTick` would slow tests tenfold.
+const CARRIERS = new Set(['GETADDRINFOREQWRAP'])
+const CARRIERS_KEPT = 2000
+
 interface Resource {
   readonly type: string
   readonly ref: WeakRef<object>
-  readonly origin: Error
+  // The creation stack, then the stacks of the work that led to it.
+  readonly origins: readonly Error[]
   readonly trigger: number
 }
 
@@ -69,6 +77,14 @@ interface Tracker {
 
 let tracker: Tracker | undefined
 
+function forgetOldest(carriers: Map<number, unknown>): void {
+  let excess = carriers.size - CARRIERS_KEPT / 2
+  for (const id of carriers.keys()) {
+    if (excess-- <= 0) break
+    carriers.delete(id)
+  }
+}
+
 // What each reported leak stands for, and what has been reported already.
 const origins = new WeakMap<Leak, object>()
 const reported = new WeakSet<object>()
@@ -77,24 +93,33 @@ const reported = new WeakSet<object>()
 /**
  * Starts recording the resources created from now on (tasks are always
  * known, see `knownTasks()`; only those spawned from now on are reported).
- * Returns the function that stops tracking. Costs a function call per
+ * Returns the function that stops tracking; if tracking is on already, it
+ * stays as it is and the function returned does nothing. Costs a call per
  * promise created while on, and a stack per timer or handle: meant for
  * tests, not production.
  */
 export function trackLeaks(options: TrackOptions = {}): () => void {
-  if (tracker !== undefined) throw new Error('Leak tracking is already on')
+  if (tracker !== undefined) return () => {} // on already: its owner stops it
   const resources = new Map<number, Resource>()
+  const carriers = new Map<number, readonly Error[]>()
   const hook = createHook({
     init(asyncId, type, trigger, resource) {
-      if (KINDS[type] === undefined) return
+      const carrier = CARRIERS.has(type)
+      if (!carrier && KINDS[type] === undefined) return
       const limit = Error.stackTraceLimit
       Error.stackTraceLimit = 32
       const origin = new Error('created here')
       Error.stackTraceLimit = limit
+      const origins = [origin, ...(carriers.get(trigger) ?? [])].slice(0, 4)
+      if (carrier) {
+        carriers.set(asyncId, origins)
+        if (carriers.size > CARRIERS_KEPT) forgetOldest(carriers)
+        return
+      }
       resources.set(asyncId, {
         type,
         ref: new WeakRef(resource),
-        origin,
+        origins,
         trigger,
       })
     },
@@ -156,14 +181,16 @@ function resourceLeaks(current: Tracker): Leak[] {
       current.resources.delete(asyncId)
       continue
     }
-    const locations = stackLocations(resource.origin.stack)
-    if (isUntracked(resource.origin.stack) || current.ignore(locations)) {
+    const stack = resource.origins[0]?.stack
+    const locations = stackLocations(stack)
+    if (isUntracked(stack) || current.ignore(locations)) {
       current.resources.delete(asyncId)
       continue
     }
     const leak: Leak = {
       kind: kindOf(resource.type, target),
       site: siteOf(current, resource, locations),
+      detail: addressOf(resource.type, target),
     }
     origins.set(leak, target)
     leaks.push(leak)
@@ -176,12 +203,35 @@ function siteOf(
   resource: Resource,
   locations: readonly string[],
 ): string {
-  if (locations.length > 0) return creationSite(resource.origin.stack)
-  // Made by Node itself (a socket a server accepted): say by what.
+  if (locations.length > 0) return creationSite(resource.origins[0]?.stack)
+  // Made by Node in a callback: say which user code started that work...
+  for (const origin of resource.origins.slice(1)) {
+    if (stackLocations(origin.stack).length > 0) {
+      return creationSite(origin.stack)
+    }
+  }
+  // ...or which resource did (a socket that a server accepted).
   const parent = current.resources.get(resource.trigger)
-  if (parent === undefined) return 'inside Node'
+  if (parent === undefined) return 'inside Node (no user frame)'
   const by = KINDS[parent.type] ?? parent.type
-  return `${creationSite(parent.origin.stack)} (by the ${by})`
+  return `${siteOf(current, parent, stackLocations(parent.origins[0]?.stack))} (by the ${by})`
+}
+
+// Where a server listens or a socket connects: it tells leaks apart when
+// Node opened the handle in a callback, with no user frame to show.
+function addressOf(type: string, target: object): string | undefined {
+  const handle = target as {
+    getsockname?: (out: object) => number
+    getpeername?: (out: object) => number
+  }
+  const out: { address?: string; port?: number } = {}
+  if (type === 'TCPSERVERWRAP' && handle.getsockname?.(out) === 0) {
+    return `on ${out.address}:${out.port}`
+  }
+  if (type === 'TCPWRAP' && handle.getpeername?.(out) === 0) {
+    return `to ${out.address}:${out.port}`
+  }
+  return undefined
 }
 
 function kindOf(type: string, target: object): string {

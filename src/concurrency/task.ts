@@ -198,13 +198,24 @@ export class TaskGroup {
     this.#unfollow ??= follow(this.#owner, this.#controller)
     const task = spawn(
       name,
-      async (signal) => {
-        await this.#takeTurn(signal)
-        try {
-          return await fn(signal)
-        } finally {
-          this.#endTurn()
+      (signal) => {
+        const run = async (): Promise<T> => {
+          try {
+            return await fn(signal)
+          } finally {
+            this.#endTurn()
+          }
         }
+        if (signal.aborted) return Promise.reject(signal.reason)
+        if (this.#running < this.#limit) {
+          this.#running += 1
+          return run() // at once, as `spawn` does
+        }
+        return this.#waitTurn(signal).then(() => {
+          if (!signal.aborted) return run()
+          this.#endTurn() // aborted while the turn was on its way
+          throw signal.reason
+        })
       },
       { signal: this.#controller.signal },
     )
@@ -238,12 +249,7 @@ export class TaskGroup {
     this.#controller.abort(reason)
   }
 
-  #takeTurn(signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.reject(signal.reason)
-    if (this.#running < this.#limit) {
-      this.#running += 1
-      return Promise.resolve()
-    }
+  #waitTurn(signal: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       const turn = (): void => {
         signal.removeEventListener('abort', onAbort)

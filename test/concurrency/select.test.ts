@@ -157,6 +157,16 @@ describe('select() with a signal', () => {
     expect(results.trySend('late result')).toBe(false)
   })
 
+  it("with no cases, select waits for the signal (Go's select {})", async () => {
+    const controller = new AbortController()
+    const waiting = track(select([], { signal: controller.signal }))
+    await flush()
+    expect(waiting.state).toBe('pending')
+    controller.abort()
+    await flush()
+    expect(waiting.state).toBe('rejected')
+  })
+
   it('select-no-listener-leak: select removes its abort listener when it settles', async () => {
     const { signal } = new AbortController()
     const a = new Channel<number>()

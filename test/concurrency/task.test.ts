@@ -1,6 +1,20 @@
 import { getEventListeners } from 'node:events'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { Channel } from '../../src/concurrency/channel.ts'
+import { findLeaks, forgetLeaks } from '../../src/concurrency/leaks.ts'
 import { knownTasks, spawn, TaskGroup } from '../../src/concurrency/task.ts'
+import { measureInChild } from '../../src/examples/tasks-idle-cost.ts'
+import {
+  createJob,
+  createJobBad,
+  processAll,
+  processAllBad,
+  sendReport,
+  sendReportBad,
+  startPoller,
+  startPollerBad,
+  startWorker,
+} from '../../src/examples/tasks-mistakes.ts'
 
 function deferred<T = void>() {
   let resolve!: (value: T) => void
@@ -277,4 +291,92 @@ describe('TaskGroup', () => {
     await group.wait()
     expect(getEventListeners(owner.signal, 'abort')).toHaveLength(0)
   })
+})
+
+describe('the four common mistakes (src/examples/tasks-mistakes.ts)', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  const names = () => findLeaks().map((leak) => leak.name)
+
+  it('tasks-mistake-endless-loop: a loop that ignores its signal is a leak; one that obeys it ends', async () => {
+    vi.useFakeTimers()
+    let polls = 0
+    startPollerBad(() => (polls += 1))
+    await vi.advanceTimersByTimeAsync(30)
+    expect(polls).toBeGreaterThan(1)
+    const leaks = findLeaks()
+    expect(leaks.map((leak) => leak.name)).toEqual(['poller'])
+    forgetLeaks(leaks) // it can never end: only forgetting it cleans up
+
+    const owner = new AbortController()
+    const poller = startPoller(() => {}, owner.signal)
+    await vi.advanceTimersByTimeAsync(30)
+    owner.abort()
+    await poller
+    expect(findLeaks()).toEqual([])
+  })
+
+  it('tasks-mistake-no-way-to-wait: a task nobody can await is still running when its caller returns', async () => {
+    vi.useFakeTimers()
+    const lines: string[] = []
+    sendReportBad((line) => lines.push(line))
+    expect(names()).toEqual(['report'])
+    await vi.advanceTimersByTimeAsync(10) // only the test can wait for it
+    expect(lines).toEqual(['report sent'])
+    expect(findLeaks()).toEqual([])
+
+    const report = sendReport((line) => lines.push(line))
+    await vi.advanceTimersByTimeAsync(10)
+    await report
+    expect(lines).toEqual(['report sent', 'report sent'])
+  })
+
+  it('tasks-mistake-forgot-to-cancel: a worker whose signal is never aborted outlives its caller', async () => {
+    const lines: string[] = []
+    await processAllBad(['a'], (line) => lines.push(line))
+    const leaks = findLeaks()
+    expect(leaks.map((leak) => leak.name)).toEqual(['worker'])
+    forgetLeaks(leaks) // nothing can reach it any more
+
+    await processAll(['a', 'b'], (line) => lines.push(line))
+    expect(lines).toEqual(['processed a', 'processed a', 'processed b'])
+    expect(findLeaks()).toEqual([])
+  })
+
+  it('tasks-mistake-handler-spawns: a task started in a handler outlives the request; a queued job does not', async () => {
+    vi.useFakeTimers()
+    const lines: string[] = []
+    const out = (line: string) => lines.push(line)
+    expect(createJobBad('1', out)).toEqual({ status: 202 })
+    expect(names()).toEqual(['job-1'])
+    await vi.advanceTimersByTimeAsync(10)
+    expect(findLeaks()).toEqual([])
+
+    const queue = new Channel<string>(1)
+    const worker = startWorker(queue, out)
+    expect(createJob('2', queue)).toEqual({ status: 202 })
+    queue.close()
+    await vi.advanceTimersByTimeAsync(10)
+    await worker
+    expect(lines).toEqual(['job 1 done', 'job 2 done'])
+  })
+
+  it('answers 429 from the fixed handler when the queue is full', () => {
+    const queue = new Channel<string>(1)
+    expect(createJob('1', queue).status).toBe(202)
+    expect(createJob('2', queue).status).toBe(429)
+  })
+})
+
+describe('what an idle task costs (src/examples/tasks-idle-cost.ts)', () => {
+  it('tasks-idle-cost: an idle task waiting on recv() costs a few KB of heap; a worker thread, at least 100 times more', async () => {
+    const cost = await measureInChild()
+    expect(cost.tasks).toBe(100_000)
+    expect(cost.bytesPerAsyncFunction).toBeGreaterThan(0)
+    expect(cost.bytesPerAsyncFunction).toBeLessThan(4096)
+    expect(cost.bytesPerTask).toBeLessThan(8192)
+    expect(cost.bytesPerWorker).toBeGreaterThan(100 * cost.bytesPerTask)
+  }, 60_000)
 })

@@ -12,7 +12,9 @@ import { gatedHandlers, nextRun, seededRandom, type GatedRun } from './support.t
 /**
  * `jobs` jobs through `workers` workers and a queue of `capacity`; every
  * handler waits until the seeded generator picks it among those running,
- * so durations and finishing order are random but repeatable.
+ * so durations and finishing order are random but repeatable. About a
+ * third of the ids are delivered twice, as a re-enqueue would: the queue
+ * alone does not make a job run once, the claim does.
  */
 async function runRandomized(seed: number, jobs: number, workers: number, capacity: number) {
   const random = seededRandom(seed)
@@ -28,12 +30,15 @@ async function runRandomized(seed: number, jobs: number, workers: number, capaci
       const job = await store.create({ type: 'gated' })
       created.push(job.id)
       await queue.send(job.id)
+      // The copy goes with no wait, so two workers may take the two at once.
+      if (random() < 0.3) queue.trySend(job.id)
     }
     queue.close()
   })
 
   const running: GatedRun[] = []
-  for (let released = 0; released < jobs; released++) {
+  const ranTwice = () => [...runs.values()].some((count) => count > 1)
+  for (let released = 0; released < jobs && !ranTwice(); released++) {
     // Wait until every worker that can be busy is busy, then end one run
     // chosen at random, with a random outcome.
     while (running.length < Math.min(workers, jobs - released)) {
@@ -43,6 +48,8 @@ async function runRandomized(seed: number, jobs: number, workers: number, capaci
     if (random() < 0.2) run?.fail('unlucky')
     else run?.finish()
   }
+  // Any run beyond one per job would be a bug; end it so the pool stops.
+  pool.abortJobs(new Error('extra run'))
   await producer
   await pool.wait()
   return { created, runs, store }
@@ -122,6 +129,7 @@ interface Model {
 interface Real {
   readonly store: MemoryStore
   readonly submit: () => Promise<string | undefined>
+  readonly redeliver: (id: string) => boolean
   readonly running: Map<string, GatedRun>
   readonly runs: Map<string, number>
 }
@@ -137,6 +145,8 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve))
 function dispatch(model: Model): void {
   while (model.idle > 0 && model.buffered.length > 0) {
     const id = model.buffered.shift() as string
+    // A worker skips an id whose job is not pending, and stays idle.
+    if (model.statuses.get(id) !== 'pending') continue
     model.idle -= 1
     model.running.push(id)
     model.statuses.set(id, 'processing')
@@ -144,19 +154,30 @@ function dispatch(model: Model): void {
 }
 
 class SubmitCommand implements fc.AsyncCommand<Model, Real> {
+  /** With `twice`, the id is sent again at once, as a re-enqueue might. */
+  constructor(readonly twice: boolean) {}
   check = () => true
   async run(model: Model, real: Real) {
+    // Until the workers run, an idle worker's receive takes an id at once,
+    // and the rest go to the buffer.
+    const hasRoom = () => model.buffered.length - model.idle < model.capacity
+    const accepted = hasRoom()
     const id = await real.submit()
-    await settle()
-    const accepted = model.idle > 0 || model.buffered.length < model.capacity
     expect(id !== undefined).toBe(accepted)
     if (id === undefined) return
     model.statuses.set(id, 'pending')
     model.buffered.push(id)
+    if (this.twice) {
+      // Sent in the same turn, before any worker has run.
+      const expected = hasRoom()
+      expect(real.redeliver(id)).toBe(expected)
+      if (expected) model.buffered.push(id)
+    }
+    await settle()
     dispatch(model)
     await checkAgainstModel(model, real)
   }
-  toString = () => 'submit'
+  toString = () => (this.twice ? 'submit-twice' : 'submit')
 }
 
 class FinishCommand implements fc.AsyncCommand<Model, Real> {
@@ -181,6 +202,24 @@ class FinishCommand implements fc.AsyncCommand<Model, Real> {
   toString = () => `finish(${this.pick}, ${this.fails ? 'fail' : 'ok'})`
 }
 
+class RedeliverCommand implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly pick: number) {}
+  check = (model: Readonly<Model>) => model.statuses.size > 0
+  async run(model: Model, real: Real) {
+    const ids = [...model.statuses.keys()]
+    const id = ids[this.pick % ids.length] as string
+    const sent = real.redeliver(id)
+    await settle()
+    expect(sent).toBe(model.idle > 0 || model.buffered.length < model.capacity)
+    if (sent) {
+      model.buffered.push(id)
+      dispatch(model)
+    }
+    await checkAgainstModel(model, real)
+  }
+  toString = () => `redeliver(${this.pick})`
+}
+
 /** After each command, the store and the handlers agree with the model. */
 async function checkAgainstModel(model: Model, real: Real) {
   const jobs = await real.store.list()
@@ -190,15 +229,16 @@ async function checkAgainstModel(model: Model, real: Real) {
 }
 
 describe('WorkerPool against a model', () => {
-  it('pool-model-based: any sequence of submits and finishes keeps every job run at most once, and queued jobs in order', async () => {
+  it('pool-model-based: any sequence of submits, redeliveries and finishes runs every job at most once, in queue order', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 4 }),
         fc.integer({ min: 1, max: 4 }),
         fc.commands(
           [
-            fc.constant(new SubmitCommand()),
+            fc.boolean().map((twice) => new SubmitCommand(twice)),
             fc.tuple(fc.nat(), fc.boolean()).map(([pick, fails]) => new FinishCommand(pick, fails)),
+            fc.nat().map((pick) => new RedeliverCommand(pick)),
           ],
           { size: '+1' },
         ),
@@ -216,6 +256,7 @@ describe('WorkerPool against a model', () => {
             store,
             running,
             runs,
+            redeliver: (id) => queue.trySend(id),
             submit: async () => {
               try {
                 return (await submitJob({ store, queue, handlers }, { type: 'gated' })).id

@@ -53,6 +53,7 @@ export function gatedHandlers(capacity = 10_000) {
     run(job, { signal }) {
       runs.set(job.id, (runs.get(job.id) ?? 0) + 1)
       const gate = deferred()
+      if (signal.aborted) gate.reject(signal.reason)
       const onAbort = () => gate.reject(signal.reason)
       signal.addEventListener('abort', onAbort, { once: true })
       started.trySend({

@@ -1,0 +1,15 @@
+/** Every benchmark, in the order of the table. */
+import type { Benchmark } from '../lib/benchmark.ts'
+import { fan, handoff } from './channels.ts'
+import { jobThroughput } from './jobs.ts'
+import { idleTaskMemory, queuedJobMemory } from './memory.ts'
+import { selectBench } from './select.ts'
+
+export const benchmarks: readonly Benchmark[] = [
+  handoff,
+  fan,
+  selectBench,
+  jobThroughput,
+  idleTaskMemory,
+  queuedJobMemory,
+]

@@ -1,0 +1,122 @@
+/**
+ * In-process job throughput: jobs submitted the way `POST /jobs` submits
+ * them (store, then queue), run by the worker pool with a handler that does
+ * nothing, until every one is `completed`; against fastq running the same
+ * no-op handler with the same concurrency and no bookkeeping at all.
+ */
+import fastq from 'fastq'
+import { HandlerRegistry } from '../../src/jobs/handlers.ts'
+import { MemoryStore } from '../../src/jobs/memory-store.ts'
+import { WorkerPool } from '../../src/jobs/pool.ts'
+import { createJobQueue } from '../../src/jobs/queue.ts'
+import { submitJob } from '../../src/jobs/submit.ts'
+import type { Benchmark } from '../lib/benchmark.ts'
+import { interleave, measured, rate, ratio } from '../lib/measure.ts'
+import type { Figure } from '../lib/types.ts'
+
+const noop = async (): Promise<void> => {}
+
+/**
+ * Submits `n` no-op jobs and waits until the pool of `workers` has
+ * completed all of them; then stops the pool. Returns how many completed.
+ */
+export async function poolRun(n: number, workers: number): Promise<number> {
+  const store = new MemoryStore()
+  const queue = createJobQueue(n) // room for all: no submit is refused
+  const handlers = new HandlerRegistry().register('noop', { run: noop })
+  let completed = 0
+  let resolve = () => {}
+  const allDone = new Promise<void>((done) => (resolve = done))
+  const pool = new WorkerPool({
+    size: workers,
+    store,
+    queue,
+    handlers,
+    onEvent(event) {
+      if (event.event === 'job_completed' && ++completed === n) resolve()
+    },
+  })
+  for (let i = 0; i < n; i++) await submitJob({ store, queue, handlers }, { type: 'noop' })
+  await allDone
+  pool.stopTaking()
+  await pool.wait()
+  return completed
+}
+
+/** The same `n` no-op calls through fastq with `concurrency`. */
+export async function fastqRun(n: number, concurrency: number): Promise<number> {
+  let completed = 0
+  const queue = fastq.promise(async (input: { type: string }) => {
+    await noop()
+    completed++
+    return input
+  }, concurrency)
+  for (let i = 0; i < n; i++) void queue.push({ type: 'noop' })
+  await queue.drained()
+  return completed
+}
+
+const WORKERS = [1, 10, 100] as const
+
+export const jobThroughput: Benchmark = {
+  id: 'job-throughput',
+  title: 'In-process jobs: store → queue → worker pool → completed',
+  against:
+    'fastq running the same no-op handler with the same concurrency ' +
+    '(queueing with no bookkeeping)',
+  goal: '≥ 0.2× fastq, at 1, 10 and 100 workers',
+  async run(context) {
+    const n = context.tiny ? 200 : 50_000
+    const variants: Record<string, () => Promise<number>> = {}
+    for (const w of WORKERS) {
+      variants[`pool${w}`] = () => rate(n, () => poolRun(n, w))
+      variants[`fastq${w}`] = () => rate(n, () => fastqRun(n, w))
+    }
+    const values = await interleave(context, variants)
+    const unit = 'jobs/s'
+    const figures: Figure[] = []
+    const ratios: Figure[] = []
+    for (const w of WORKERS) {
+      const pool = measured(`pool${w}`, `pool, ${w} workers`, unit, values[`pool${w}`] ?? [])
+      const peer = measured(`fastq${w}`, `fastq, concurrency ${w}`, unit, values[`fastq${w}`] ?? [])
+      figures.push(pool, peer)
+      ratios.push(
+        ratio(`pool${w}/fastq${w}`, `${w} workers ÷ fastq`, pool, peer, {
+          op: '>=',
+          value: 0.2,
+        }),
+      )
+    }
+    return {
+      sides: [
+        {
+          name: 'the pool',
+          does:
+            'a `MemoryStore`, a job queue with room for every job, and a ' +
+            '`WorkerPool` of w workers; `await submitJob(...)` for each job ' +
+            '(store.create, then queue.trySend), and each worker claims, ' +
+            'runs the no-op handler and marks the job `completed`; timed ' +
+            'from the first submit to the last `job_completed` event',
+        },
+        {
+          name: 'fastq',
+          does:
+            '`fastq.promise` with concurrency w, pushing the same job ' +
+            'input n times without awaiting, the worker awaiting the same ' +
+            'no-op handler; timed until `drained()`',
+        },
+      ],
+      figures: [...figures, ...ratios],
+      charts: [
+        {
+          title: 'jobs per second, relative to fastq',
+          unit: '× fastq',
+          keys: ratios.map((r) => r.key),
+          line: { value: 0.2, label: 'goal 0.2×' },
+        },
+      ],
+      setup: `${n.toLocaleString('en')} jobs per run, ${context.rounds} rounds`,
+      notes: [],
+    }
+  },
+}

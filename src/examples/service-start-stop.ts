@@ -1,0 +1,24 @@
+/**
+ * The service's whole life in a few lines: start on a free port, answer a
+ * health check over a real socket, stop in order.
+ */
+import { loadConfig } from '../config.ts'
+import { createService } from '../service.ts'
+import { runIfMain, type Out } from './run.ts'
+
+export async function main(out: Out): Promise<void> {
+  // #region start-stop
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1' })
+  const service = createService(config)
+  const url = await service.start()
+  out(`listening on ${url}`)
+
+  const res = await fetch(`${url}/health`, { headers: { Connection: 'close' } })
+  out(`GET /health → ${res.status} ${await res.text()}`)
+
+  const report = await service.stop()
+  out(`stopped: ${JSON.stringify(report)}`)
+  // #endregion start-stop
+}
+
+runIfMain(import.meta.url, main)

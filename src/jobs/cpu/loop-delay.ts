@@ -1,0 +1,63 @@
+/**
+ * How free the event loop stays while some work runs: the largest event
+ * loop delay Node's own monitor saw, and the slowest answer of a probe
+ * (by default a `setImmediate` ping; a test may pass `GET /health`).
+ * A measuring tool for tests and examples, not for production.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { sleep } from '../../concurrency/abort.ts'
+
+/** What {@link measureLoopDelay} saw while the work ran. */
+export interface LoopDelay {
+  /** The largest event loop delay, in milliseconds. */
+  readonly maxDelayMs: number
+  /** The slowest probe, from its call to its answer, in milliseconds. */
+  readonly slowestProbeMs: number
+  /** How many probes answered while the work ran. */
+  readonly probes: number
+}
+
+/** A probe that answers on the next turn of the event loop. */
+export function ping(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+// #region measure
+/**
+ * Runs `work` while probing the event loop: a probe every millisecond or
+ * so (one at a time), and Node's delay monitor sampling every
+ * millisecond. Resolves when the work and the last probe are done.
+ */
+export async function measureLoopDelay(
+  work: () => Promise<unknown>,
+  probe: () => Promise<unknown> = ping,
+): Promise<LoopDelay> {
+  const monitor = monitorEventLoopDelay({ resolution: 1 })
+  let done = false
+  let slowestProbeMs = 0
+  let probes = 0
+  const probing = (async () => {
+    while (!done) {
+      const start = performance.now()
+      await probe()
+      slowestProbeMs = Math.max(slowestProbeMs, performance.now() - start)
+      probes++
+      await sleep(1)
+    }
+  })()
+  monitor.enable()
+  try {
+    await work()
+  } finally {
+    done = true
+    // The monitor records a delay on its next tick: let the loop turn
+    // (the probes end after a 1 ms timer) before turning it off.
+    try {
+      await probing
+    } finally {
+      monitor.disable()
+    }
+  }
+  return { maxDelayMs: monitor.max / 1e6, slowestProbeMs, probes }
+}
+// #endregion measure

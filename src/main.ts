@@ -1,0 +1,67 @@
+/**
+ * The process entry (`npm start`): environment → config → service, then
+ * wait for SIGINT or SIGTERM and stop in order. Logs are JSON lines on
+ * stdout; the first, `"event":"listening"`, carries the URL.
+ *
+ * Exit codes: 0 after a clean stop, 1 when the start or the stop failed,
+ * 2 for a bad configuration. A second signal during the stop is not
+ * caught: the default action ends the process at once.
+ */
+import { once } from 'node:events'
+import { ConfigError, loadConfig, type Config } from './config.ts'
+import { createService, type Log } from './service.ts'
+
+// #region log
+const log: Log = (event, fields = {}) => {
+  const line = { time: new Date().toISOString(), event, ...fields }
+  process.stdout.write(`${JSON.stringify(line)}\n`)
+}
+// #endregion log
+
+// #region main
+async function main(): Promise<number> {
+  let config: Config
+  try {
+    config = loadConfig(process.env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    process.stderr.write(`invalid configuration: ${error.message}\n`)
+    return 2
+  }
+  const service = createService(config, { log })
+  const signals = new AbortController()
+  const onSignal = (name: NodeJS.Signals) => signals.abort(name)
+  // Once a stop has begun, a second signal is not ours: its default
+  // action ends the process.
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  signals.signal.addEventListener('abort', () => {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  })
+  try {
+    await service.start()
+  } catch (error) {
+    log('start_failed', { error: error instanceof Error ? error.message : String(error) })
+    await service.stop()
+    return 1
+  }
+  await once(signals.signal, 'abort')
+  log('stopping', { signal: signals.signal.reason })
+  const report = await service.stop()
+  log('stopped', { ...report })
+  return report.abandoned ? 1 : 0
+}
+// #endregion main
+
+main().then(
+  (code) => {
+    // Set the code and let the event loop empty: exiting by hand could
+    // cut off output still being written.
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`)
+    process.exitCode = 1
+  },
+)

@@ -1,0 +1,77 @@
+import { getEventListeners } from 'node:events'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { abortable, sleep } from '../../src/concurrency/abort.ts'
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('sleep', () => {
+  it('resolves once its time has passed, not before', async () => {
+    vi.useFakeTimers()
+    let woke = false
+    const sleeping = sleep(100).then(() => {
+      woke = true
+    })
+    await vi.advanceTimersByTimeAsync(99)
+    expect(woke).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    await sleeping
+    expect(woke).toBe(true)
+  })
+
+  it('rejects with the signal’s reason on abort and clears its timer', async () => {
+    vi.useFakeTimers()
+    const controller = new AbortController()
+    const sleeping = sleep(1000, { signal: controller.signal })
+    expect(vi.getTimerCount()).toBe(1)
+    const reason = new Error('stop')
+    controller.abort(reason)
+    await expect(sleeping).rejects.toBe(reason)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('rejects at once on an aborted signal, without creating a timer', async () => {
+    vi.useFakeTimers()
+    const reason = new Error('already')
+    const sleeping = sleep(1000, { signal: AbortSignal.abort(reason) })
+    expect(vi.getTimerCount()).toBe(0)
+    await expect(sleeping).rejects.toBe(reason)
+  })
+
+  it('removes its listener from the signal when it wakes', async () => {
+    vi.useFakeTimers()
+    const controller = new AbortController()
+    const sleeping = sleep(10, { signal: controller.signal })
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(10)
+    await sleeping
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
+  })
+})
+
+describe('abortable', () => {
+  it('settles as the promise does while the signal stays quiet', async () => {
+    const controller = new AbortController()
+    const { signal } = controller
+    await expect(abortable(Promise.resolve(1), { signal })).resolves.toBe(1)
+    const failing = Promise.reject(new Error('no'))
+    await expect(abortable(failing, { signal })).rejects.toThrow('no')
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0)
+  })
+
+  it('rejects with the signal’s reason when it aborts first', async () => {
+    const controller = new AbortController()
+    const never = new Promise<never>(() => {})
+    const waiting = abortable(never, { signal: controller.signal })
+    controller.abort('gave up')
+    await expect(waiting).rejects.toBe('gave up')
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
+  })
+
+  it('rejects at once on an aborted signal', async () => {
+    const never = new Promise<never>(() => {})
+    const signal = AbortSignal.abort('too late')
+    await expect(abortable(never, { signal })).rejects.toBe('too late')
+  })
+})

@@ -1,0 +1,233 @@
+import { fork } from 'node:child_process'
+import { once } from 'node:events'
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
+import { Worker } from 'node:worker_threads'
+import { describe, expect, it, vi } from 'vitest'
+import {
+  expectNoLeaks,
+  findLeaks,
+  formatLeaks,
+  LeakError,
+  type Leak,
+} from '../../src/concurrency/leaks.ts'
+import { spawn, stackLocations } from '../../src/concurrency/task.ts'
+
+const noop = () => {}
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+// file:line of the caller, to compare with a leak's site.
+const here = () => stackLocations(new Error().stack)[1]!.replace(/:\d+$/, '')
+const atLine = (leak: Leak) => leak.site.replace(/:\d+$/, '')
+
+describe('findLeaks', () => {
+  it('leaks-interval-named: names a live interval with the file and line that started it', () => {
+    const timer = setInterval(noop, 1000), line = here()
+    const leaks = findLeaks()
+    clearInterval(timer)
+    expect(leaks).toHaveLength(1)
+    expect(leaks[0]?.kind).toBe('interval')
+    expect(line).toMatch(/^test\/concurrency\/leaks\.test\.ts:\d+$/)
+    expect(atLine(leaks[0]!)).toBe(line)
+  })
+
+  it('leaks-cleared-is-clean: a cleared timer and a fired timer are not leaks', async () => {
+    const cleared = setTimeout(noop, 1000)
+    clearTimeout(cleared)
+    const interval = setInterval(noop, 1000)
+    clearInterval(interval)
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(findLeaks()).toEqual([])
+  })
+
+  it('leaks-unref-interval: an unref’ed interval that is still running is a leak', () => {
+    const timer = setInterval(noop, 1000).unref()
+    const kinds = findLeaks().map((leak) => leak.kind)
+    clearInterval(timer)
+    expect(kinds).toEqual(['interval'])
+    expect(findLeaks()).toEqual([])
+  })
+
+  it('leaks-task-named: names a pending task, how long it has waited and where it started', async () => {
+    let release = noop
+    const task = spawn('worker-1', () => new Promise<void>((r) => (release = r))), line = here()
+    const [leak] = findLeaks()
+    release()
+    await task
+    expect(leak).toMatchObject({ kind: 'task', name: 'worker-1' })
+    expect(leak?.detail).toMatch(/^pending \d+ ms$/)
+    expect(atLine(leak!)).toBe(line)
+    expect(findLeaks()).toEqual([])
+  })
+
+  it('leaks-unawaited-failure: a failed task that nobody awaited is a leak until awaited', async () => {
+    const task = spawn('careless', async () => {
+      throw new Error('lost?')
+    })
+    await nextTurn()
+    expect(findLeaks()).toMatchObject([
+      { kind: 'task', name: 'careless', detail: 'failed, never awaited' },
+    ])
+    await expect(task).rejects.toThrow('lost?')
+    expect(findLeaks()).toEqual([])
+  })
+
+  it('leaks-task-holds-no-handle: a task that never settles is invisible to getActiveResourcesInfo, not to findLeaks', async () => {
+    const before = process.getActiveResourcesInfo()
+    const controller = new AbortController()
+    const stuck = spawn('stuck', (signal) => {
+      return new Promise<void>((resolve) => {
+        signal.addEventListener('abort', () => resolve())
+      })
+    }, { signal: controller.signal })
+    await nextTurn()
+    expect(process.getActiveResourcesInfo()).toEqual(before)
+    expect(findLeaks().map((leak) => leak.name)).toEqual(['stuck'])
+    controller.abort()
+    await stuck
+  })
+
+  it('leaks-kinds: reports servers, sockets, child processes and worker threads', async () => {
+    const server = createServer((socket) => socket.pipe(socket))
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const { port } = server.address() as AddressInfo
+    const client = connect(port, '127.0.0.1')
+    await once(client, 'connect')
+    const child = fork('-e', ['setInterval(() => {}, 1000)'], {
+      execArgv: [],
+      stdio: 'ignore',
+    })
+    const worker = new Worker('setInterval(() => {}, 1000)', { eval: true })
+    await once(worker, 'online')
+
+    const kinds = findLeaks().map((leak) => leak.kind)
+
+    client.destroy()
+    await new Promise((resolve) => server.close(resolve))
+    child.kill()
+    await once(child, 'exit')
+    await worker.terminate()
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'server',
+        'socket',
+        'child process',
+        'worker thread',
+      ]),
+    )
+    await expectNoLeaks()
+    expect(findLeaks()).toEqual([])
+  })
+
+  it('leaks-accepted-socket: a socket a server accepted is attributed to the server', async () => {
+    const server = createServer().listen(0), line = here()
+    await once(server, 'listening')
+    const client = connect((server.address() as AddressInfo).port)
+    const [accepted] = (await once(server, 'connection')) as [Socket]
+    const byServer = findLeaks().filter((leak) => leak.site.includes('(by'))
+    accepted.destroy()
+    client.destroy()
+    await new Promise((resolve) => server.close(resolve))
+    expect(byServer).toHaveLength(1)
+    expect(byServer[0]?.kind).toBe('socket')
+    expect(byServer[0]?.site).toMatch(/ \(by the server\)$/)
+    expect(byServer[0]?.detail).toMatch(/^to .+:\d+$/)
+    expect(byServer[0]?.site.startsWith(`${line}:`)).toBe(true)
+    await expectNoLeaks()
+  })
+
+  it('names a server that Node opened in a callback by its address', async () => {
+    const server = createServer().listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const leaks = findLeaks()
+    await new Promise((resolve) => server.close(resolve))
+    expect(leaks).toMatchObject([
+      { kind: 'server', detail: expect.stringMatching(/^on 127\.0\.0\.1:\d+$/) },
+    ])
+  })
+
+  it('does not report the timer of AbortSignal.timeout, which nobody can clear', () => {
+    const signal = AbortSignal.timeout(60_000)
+    expect(signal.aborted).toBe(false)
+    expect(findLeaks()).toEqual([])
+  })
+
+  it('does not report fake timers: they hold no real handle', () => {
+    vi.useFakeTimers()
+    try {
+      setInterval(noop, 10)
+      expect(vi.getTimerCount()).toBe(1)
+      expect(findLeaks()).toEqual([])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
+
+describe('expectNoLeaks', () => {
+  it('leaks-clean-check-no-wait: returns without waiting a turn of the event loop when nothing leaked', async () => {
+    let turned = false
+    const immediate = setImmediate(() => {
+      turned = true
+    })
+    await expectNoLeaks()
+    clearImmediate(immediate)
+    expect(turned).toBe(false)
+  })
+
+  it('leaks-retries: waits for a server that is closing to finish closing', async () => {
+    const server = createServer(noop).listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    server.close()
+    expect(findLeaks().map((leak) => leak.kind)).toEqual(['server'])
+    await expect(expectNoLeaks()).resolves.toBeUndefined()
+  })
+
+  it('leaks-report: throws a LeakError whose message names each leak and where it started', async () => {
+    let release = noop
+    const task = spawn('worker-1', () => new Promise<void>((r) => (release = r)))
+    const timer = setInterval(noop, 1000)
+    const error = await expectNoLeaks({ timeoutMs: 20 }).catch((e) => e)
+    clearInterval(timer)
+    release()
+    await task
+    expect(error).toBeInstanceOf(LeakError)
+    expect(error.name).toBe('LeakError')
+    expect(error.leaks).toHaveLength(2)
+    expect(error.message).toMatch(
+      /^2 leaks: task "worker-1" \(pending \d+ ms\) created at test\/concurrency\/leaks\.test\.ts:\d+:\d+; interval created at test\/concurrency\/leaks\.test\.ts:\d+:\d+$/,
+    )
+  })
+
+  it('leaks-reported-once: forgets what it reported, so a leak fails one check, not every later one', async () => {
+    const timer = setInterval(noop, 1000)
+    await expect(expectNoLeaks({ timeoutMs: 10 })).rejects.toThrow(LeakError)
+    await expect(expectNoLeaks({ timeoutMs: 10 })).resolves.toBeUndefined()
+    clearInterval(timer)
+  })
+
+  it('leaks-fake-timers: still waits on real time while a test has fake timers on', async () => {
+    vi.useFakeTimers()
+    try {
+      const server = createServer(noop).listen(0, '127.0.0.1')
+      await once(server, 'listening')
+      server.close()
+      await expect(expectNoLeaks()).resolves.toBeUndefined()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('leaves no timer of its own behind after a failed check', async () => {
+    const timer = setInterval(noop, 1000)
+    await expectNoLeaks({ timeoutMs: 30 }).catch(noop)
+    clearInterval(timer)
+    expect(findLeaks()).toEqual([])
+  })
+})
+
+describe('formatLeaks', () => {
+  it('writes one leak as “1 leak”, with its kind, name, detail and site', () => {
+    const leak = { kind: 'task', name: 'w', detail: 'pending 3 ms', site: 'a.ts:1:2' }
+    expect(formatLeaks([leak])).toBe('1 leak: task "w" (pending 3 ms) created at a.ts:1:2')
+  })
+})

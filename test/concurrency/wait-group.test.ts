@@ -1,0 +1,102 @@
+import { getEventListeners } from 'node:events'
+import { describe, expect, it } from 'vitest'
+import { knownTasks } from '../../src/concurrency/task.ts'
+import { WaitGroup } from '../../src/concurrency/wait-group.ts'
+
+function deferred() {
+  let resolve!: () => void
+  const promise = new Promise<void>((res) => {
+    resolve = res
+  })
+  return { promise, resolve }
+}
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
+describe('WaitGroup', () => {
+  it('wait() resolves at once when the counter is zero', async () => {
+    const wg = new WaitGroup()
+    await expect(wg.wait()).resolves.toBeUndefined()
+  })
+
+  it('wait() resolves when the counter comes back to zero, not before', async () => {
+    const wg = new WaitGroup()
+    wg.add(2)
+    let waited = false
+    const waiting = wg.wait().then(() => {
+      waited = true
+    })
+    wg.done()
+    await nextTurn()
+    expect(waited).toBe(false)
+    wg.done()
+    await waiting
+    expect(waited).toBe(true)
+    expect(wg.waiting).toBe(0)
+  })
+
+  it('throws when the counter would go below zero, and keeps its count', () => {
+    const wg = new WaitGroup()
+    wg.add(1)
+    wg.done()
+    expect(() => wg.done()).toThrow(RangeError)
+    expect(() => wg.add(-2)).toThrow('WaitGroup counter went below zero')
+    expect(wg.count).toBe(0)
+  })
+
+  it('rejects a count that is not an integer', () => {
+    expect(() => new WaitGroup().add(0.5)).toThrow(TypeError)
+  })
+
+  it('wait({ signal }) rejects with the reason on abort and leaves nothing behind', async () => {
+    const wg = new WaitGroup()
+    wg.add(1)
+    const controller = new AbortController()
+    const waiting = wg.wait({ signal: controller.signal })
+    expect(wg.waiting).toBe(1)
+    controller.abort(new Error('gave up'))
+    await expect(waiting).rejects.toThrow('gave up')
+    expect(wg.waiting).toBe(0)
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
+    expect(wg.count).toBe(1) // the signal stops the waiting, not the work
+    wg.done()
+  })
+
+  it('wait({ signal }) removes its listener once the counter reaches zero', async () => {
+    const wg = new WaitGroup()
+    wg.add(1)
+    const controller = new AbortController()
+    const waiting = wg.wait({ signal: controller.signal })
+    wg.done()
+    await waiting
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
+  })
+
+  it('wait({ signal }) rejects at once on an aborted signal', async () => {
+    const wg = new WaitGroup()
+    wg.add(1)
+    const signal = AbortSignal.abort('late')
+    await expect(wg.wait({ signal })).rejects.toBe('late')
+    expect(wg.waiting).toBe(0)
+    wg.done()
+  })
+
+  it('go() counts a spawned task until it settles, even when it fails', async () => {
+    const wg = new WaitGroup()
+    const gate = deferred()
+    const ok = wg.go(() => gate.promise, 'ok')
+    const failing = wg.go(async () => {
+      await gate.promise
+      throw new Error('boom')
+    }, 'failing')
+    expect(wg.count).toBe(2)
+    expect(knownTasks().map((t) => t.name)).toEqual(
+      expect.arrayContaining(['ok', 'failing']),
+    )
+    gate.resolve()
+    await wg.wait()
+    expect(wg.count).toBe(0)
+    await expect(ok).resolves.toBeUndefined()
+    await expect(failing).rejects.toThrow('boom')
+  })
+})
