@@ -42,7 +42,8 @@ async function main(): Promise<number> {
   try {
     await service.start()
   } catch (error) {
-    log('start_failed', { error: error instanceof Error ? error.message : String(error) })
+    const message = error instanceof Error ? error.message : String(error)
+    log('start_failed', { error: message })
     await service.stop()
     return 1
   }

@@ -149,7 +149,9 @@ async function serveUntil(server: Server, signal: AbortSignal, config: Config) {
 /** Resolves when `signal` aborts. */
 function abortOf(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve()
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+  return new Promise((resolve) => {
+    signal.addEventListener('abort', () => resolve(), { once: true })
+  })
 }
 
 /** Whether `promise` settled within `ms`; its timer is cleared either way. */

@@ -18,16 +18,19 @@ const n = Number(process.argv[2] ?? 100_000)
 const kind = process.argv[3] ?? 'task'
 
 const channel = new Channel<number>()
-const before = heapAfterGc()
 const waiting = new Array<PromiseLike<unknown>>(n).fill(Promise.resolve())
+const before = heapAfterGc()
 for (let i = 0; i < n; i++) {
   waiting[i] =
     kind === 'task'
       ? spawn('idle', (signal) => channel.recv({ signal }))
       : (async () => channel.recv())()
 }
+// Let every task run up to its wait before measuring what it holds.
+await new Promise((resolve) => setImmediate(resolve))
 const after = heapAfterGc()
-// Let them all finish, so the process ends as it should.
+// `channel` and `waiting` are used below, so that nothing is collected
+// before the measurement; closing the channel lets every task finish.
 channel.close()
 await Promise.all(waiting)
 console.log(JSON.stringify({ bytesPerTask: (after - before) / n, n, kind }))

@@ -17,8 +17,8 @@ export type Received<T> =
   | { value: undefined; ok: false }
 
 /**
- * Thrown by `send`, `trySend` and a second `close()` on a closed channel:
- * the cases where Go panics. It is a bug in the caller (only the sender that
+ * The error of `send` (a rejection), `trySend` and `close()` (thrown) on a
+ * closed channel: the cases where Go panics. It is a bug in the caller (only the sender that
  * owns the channel should close it, once, after its last send), so it is
  * thrown rather than reported as a value.
  */
@@ -28,8 +28,8 @@ export class ChannelClosedError extends Error {
 
 /** The `{ signal }` option every operation that can wait accepts. */
 export interface WaitOptions {
-  /** Aborting it withdraws the operation, with no effect, and rejects with its reason. */
-  signal?: AbortSignal
+  /** Aborting it withdraws the operation, with no effect (see each method). */
+  signal?: AbortSignal | undefined
 }
 
 /**

@@ -37,7 +37,8 @@ export async function main(out: Out): Promise<void> {
   const jobs = new Channel<string>(3)
   for (const id of ['job-1', 'job-2', 'job-3']) await jobs.send(id)
   jobs.close()
-  out(`worker stopped: ${await work(jobs, new AbortController().signal, handle)}`)
+  const { signal } = new AbortController() // never aborted
+  out(`worker stopped: ${await work(jobs, signal, handle)}`)
 
   const idle = new Channel<string>() // nothing will ever come
   const worker = spawn('worker', (signal) => work(idle, signal, handle))

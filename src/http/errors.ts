@@ -31,7 +31,8 @@ export const RETRY_AFTER_SECONDS = 1
 
 // #region status-codes
 /** The status code for each error a caller of the domain must handle. */
-const STATUS_BY_ERROR: [new (...args: never[]) => Error, ContentfulStatusCode][] = [
+type ErrorClass = new (...args: never[]) => Error
+const STATUS_BY_ERROR: [ErrorClass, ContentfulStatusCode][] = [
   [UnknownJobTypeError, 400],
   [InvalidPayloadError, 400],
   [JobNotFoundError, 404],
@@ -46,7 +47,8 @@ export function errorResponse(
   onUnexpected: (error: unknown) => void,
 ): Response {
   if (error instanceof RequestError || error instanceof HTTPException) {
-    return c.json({ error: error.message }, error.status as ContentfulStatusCode)
+    const status = error.status as ContentfulStatusCode
+    return c.json({ error: error.message }, status)
   }
   for (const [type, status] of STATUS_BY_ERROR) {
     if (!(error instanceof type)) continue

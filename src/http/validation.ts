@@ -19,7 +19,9 @@ const NewJobBody = z.strictObject(
     type: z
       .string({
         error: (issue) =>
-          issue.input === undefined ? 'type is required' : 'type must be a string',
+          issue.input === undefined
+            ? 'type is required'
+            : 'type must be a string',
       })
       .min(1, 'type must not be empty')
       .max(MAX_TYPE_LENGTH, `type must be at most ${MAX_TYPE_LENGTH} characters`),

@@ -78,7 +78,7 @@ export const MAX_SLEEP_MS = 60_000
 export const sleepJob: JobType = {
   validate(payload) {
     const ms = isRecord(payload) ? payload['ms'] : undefined
-    if (!Number.isSafeInteger(ms) || (ms as number) < 0 || (ms as number) > MAX_SLEEP_MS) {
+    if (!isIntegerIn(ms, 0, MAX_SLEEP_MS)) {
       throw new InvalidPayloadError(
         `sleep needs payload.ms, an integer from 0 to ${MAX_SLEEP_MS}`,
       )
@@ -94,6 +94,11 @@ export const sleepJob: JobType = {
 /** A registry with the demonstration types the service ships: `sleep`. */
 export function defaultHandlers(): HandlerRegistry {
   return new HandlerRegistry().register('sleep', sleepJob)
+}
+
+function isIntegerIn(value: unknown, min: number, max: number): boolean {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) return false
+  return value >= min && value <= max
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -77,7 +77,8 @@ export class MemoryStore implements JobStore {
     if (job?.status !== from) return undefined
     // No `await` between the check above and the set below: no other task
     // can run in between, so no other caller can see the old status.
-    const next = transition(job as Job & { status: From }, to, this.#now(), changes)
+    const current = job as Job & { status: From }
+    const next = transition(current, to, this.#now(), changes)
     this.#save(next)
     return next
   }

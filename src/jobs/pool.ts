@@ -24,7 +24,8 @@ export class WorkerPool {
   constructor(options: PoolOptions) {
     if (!Number.isSafeInteger(options.size) || options.size < 1) {
       throw new RangeError(
-        `Expected \`size\` to be an integer from 1 and up, got \`${options.size}\``,
+        'Expected `size` to be an integer from 1 and up, ' +
+          `got \`${options.size}\``,
       )
     }
     this.size = options.size

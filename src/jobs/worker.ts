@@ -83,7 +83,9 @@ export async function processJob(
   let finished: Job | undefined
   try {
     const type = handlers.get(job.type)
-    if (type === undefined) throw new UnknownJobTypeError(job.type, handlers.names)
+    if (type === undefined) {
+      throw new UnknownJobTypeError(job.type, handlers.names)
+    }
     await type.run(job, { signal })
     finished = await store.transition(id, 'processing', 'completed')
   } catch (error) {

@@ -1,6 +1,11 @@
 import { getEventListeners } from 'node:events'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { abortable, sleep } from '../../src/concurrency/abort.ts'
+import {
+  OutcomeStore,
+  runJob,
+  runJobBad,
+} from '../../src/examples/cancellation-record-outcome.ts'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -20,7 +25,7 @@ describe('sleep', () => {
     expect(woke).toBe(true)
   })
 
-  it('rejects with the signal’s reason on abort and clears its timer', async () => {
+  it('cancellation-sleep-clears-timer: sleep rejects with the signal’s reason on abort and clears its timer', async () => {
     vi.useFakeTimers()
     const controller = new AbortController()
     const sleeping = sleep(1000, { signal: controller.signal })
@@ -31,7 +36,7 @@ describe('sleep', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
-  it('rejects at once on an aborted signal, without creating a timer', async () => {
+  it('cancellation-sleep-already-aborted: sleep rejects at once on an aborted signal, without creating a timer', async () => {
     vi.useFakeTimers()
     const reason = new Error('already')
     const sleeping = sleep(1000, { signal: AbortSignal.abort(reason) })
@@ -73,5 +78,42 @@ describe('abortable', () => {
     const never = new Promise<never>(() => {})
     const signal = AbortSignal.abort('too late')
     await expect(abortable(never, { signal })).rejects.toBe('too late')
+  })
+})
+
+describe('recording the outcome of a cancelled job (src/examples/cancellation-record-outcome.ts)', () => {
+  it('cancellation-record-lost: saving "failed" under the cancelled signal writes nothing', async () => {
+    const store = new OutcomeStore()
+    const controller = new AbortController()
+    const job = runJobBad('job-1', store, controller.signal)
+    controller.abort(new Error('shutting down'))
+    await expect(job).rejects.toThrow('shutting down')
+    expect(store.outcomes.get('job-1')).toBeUndefined()
+  })
+
+  it('cancellation-record-kept: saving it under its own deadline writes "failed"', async () => {
+    const store = new OutcomeStore()
+    const controller = new AbortController()
+    const job = runJob('job-1', store, controller.signal)
+    controller.abort(new Error('shutting down'))
+    await expect(job).rejects.toThrow('shutting down')
+    expect(store.outcomes.get('job-1')).toBe('failed')
+  })
+
+  it('cancellation-any: AbortSignal.any aborts with the reason of the first signal that aborts', () => {
+    const shutdown = new AbortController()
+    const request = new AbortController()
+    const signal = AbortSignal.any([shutdown.signal, request.signal])
+    request.abort(new Error('client went away'))
+    shutdown.abort(new Error('shutting down'))
+    expect(signal.aborted).toBe(true)
+    expect(signal.reason).toEqual(new Error('client went away'))
+  })
+
+  it('cancellation-timeout: AbortSignal.timeout aborts with a TimeoutError', async () => {
+    const signal = AbortSignal.timeout(1)
+    await new Promise((resolve) => signal.addEventListener('abort', resolve))
+    expect(signal.reason).toBeInstanceOf(DOMException)
+    expect((signal.reason as DOMException).name).toBe('TimeoutError')
   })
 })

@@ -11,6 +11,7 @@ import {
   type Leak,
 } from '../../src/concurrency/leaks.ts'
 import { spawn, stackLocations } from '../../src/concurrency/task.ts'
+import { main as reportExample } from '../../src/examples/leaks-report.ts'
 
 const noop = () => {}
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
@@ -229,5 +230,17 @@ describe('formatLeaks', () => {
   it('writes one leak as “1 leak”, with its kind, name, detail and site', () => {
     const leak = { kind: 'task', name: 'w', detail: 'pending 3 ms', site: 'a.ts:1:2' }
     expect(formatLeaks([leak])).toBe('1 leak: task "w" (pending 3 ms) created at a.ts:1:2')
+  })
+})
+
+describe('the report (src/examples/leaks-report.ts)', () => {
+  it('leaks-report-example: names the pending task and the interval, each with its line, and leaves nothing behind', async () => {
+    const lines: string[] = []
+    await reportExample((line) => lines.push(line))
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(
+      /^2 leaks: task "worker-1" \(pending \d+ ms\) created at src\/examples\/leaks-report\.ts:\d+:\d+; interval created at src\/examples\/leaks-report\.ts:\d+:\d+$/,
+    )
+    await expectNoLeaks()
   })
 })

@@ -51,7 +51,7 @@ describe('spawn', () => {
     await expect(task).resolves.toBe(42)
   })
 
-  it('gives the body’s error to whoever awaits the task, however late', async () => {
+  it('tasks-late-await: the body’s error goes to whoever awaits the task, however late, and is no unhandled rejection', async () => {
     const unhandled: unknown[] = []
     const onUnhandled = (reason: unknown) => unhandled.push(reason)
     process.on('unhandledRejection', onUnhandled)
@@ -76,7 +76,7 @@ describe('spawn', () => {
     await expect(task).rejects.toThrow('sync boom')
   })
 
-  it('keeps a task known to the process until it settles: name, site and start', async () => {
+  it('tasks-known-until-settled: a task is known to the process, with its name, site and start, until it settles', async () => {
     const gate = deferred()
     const before = performance.now()
     const task = spawn('known', () => gate.promise)
@@ -101,7 +101,7 @@ describe('spawn', () => {
     expect(knownTasks()).not.toContain(task)
   })
 
-  it('aborts the task’s signal when its owner’s signal aborts, with the same reason', async () => {
+  it('tasks-owner-aborts: the task’s signal aborts when its owner’s signal aborts, with the same reason', async () => {
     const owner = new AbortController()
     const task = spawn(
       'follows owner',
@@ -123,7 +123,7 @@ describe('spawn', () => {
     await expect(task).resolves.toBe(true)
   })
 
-  it('removes its listener from the owner’s signal when it settles', async () => {
+  it('tasks-owner-listener-removed: the task removes its listener from the owner’s signal when it settles', async () => {
     const owner = new AbortController()
     const gate = deferred()
     const task = spawn('short', () => gate.promise, { signal: owner.signal })
@@ -225,7 +225,7 @@ describe('TaskGroup', () => {
     expect(lateEnded).toBe(true)
   })
 
-  it('never runs more than `limit` bodies at once, and starts them in spawn order', async () => {
+  it('waiting-group-limit: a TaskGroup never runs more than `limit` bodies at once, and starts them in spawn order', async () => {
     const group = new TaskGroup({ limit: 2 })
     const gates = [0, 1, 2, 3, 4].map(() => deferred())
     const started: number[] = []

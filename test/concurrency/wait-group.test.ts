@@ -2,6 +2,11 @@ import { getEventListeners } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { knownTasks } from '../../src/concurrency/task.ts'
 import { WaitGroup } from '../../src/concurrency/wait-group.ts'
+import {
+  groupFailsFast,
+  holdingPromises,
+  withWaitGroup,
+} from '../../src/examples/waiting-first-failure.ts'
 
 function deferred() {
   let resolve!: () => void
@@ -35,7 +40,7 @@ describe('WaitGroup', () => {
     expect(wg.waiting).toBe(0)
   })
 
-  it('throws when the counter would go below zero, and keeps its count', () => {
+  it('waiting-negative-counter: a WaitGroup throws when its counter would go below zero, and keeps its count', () => {
     const wg = new WaitGroup()
     wg.add(1)
     wg.done()
@@ -48,7 +53,7 @@ describe('WaitGroup', () => {
     expect(() => new WaitGroup().add(0.5)).toThrow(TypeError)
   })
 
-  it('wait({ signal }) rejects with the reason on abort and leaves nothing behind', async () => {
+  it('waiting-wait-abortable: wait({ signal }) rejects with the reason on abort and leaves nothing behind', async () => {
     const wg = new WaitGroup()
     wg.add(1)
     const controller = new AbortController()
@@ -98,5 +103,26 @@ describe('WaitGroup', () => {
     expect(wg.count).toBe(0)
     await expect(ok).resolves.toBeUndefined()
     await expect(failing).rejects.toThrow('boom')
+  })
+})
+
+describe('waiting for tasks (src/examples/waiting-first-failure.ts)', () => {
+  it('waiting-wait-group: wait() returns after every worker is done', async () => {
+    const lines: string[] = []
+    await withWaitGroup((line) => lines.push(line))
+    expect(lines.at(-1)).toBe('all workers done')
+    expect(lines).toHaveLength(4)
+  })
+
+  it('waiting-hold-the-promise: Promise.all over the tasks gives every result, in spawn order', async () => {
+    const lines: string[] = []
+    await holdingPromises((line) => lines.push(line))
+    expect(lines).toEqual(['results: 1, 4, 9'])
+  })
+
+  it('waiting-first-failure-aborts: in a TaskGroup the first failure aborts the others, and wait() rejects with it after they stop', async () => {
+    const lines: string[] = []
+    await groupFailsFast((line) => lines.push(line))
+    expect(lines).toEqual(['slow stopped: aborted', 'wait() rejected: disk full'])
   })
 })

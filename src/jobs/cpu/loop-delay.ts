@@ -4,7 +4,10 @@
  * (by default a `setImmediate` ping; a test may pass `GET /health`).
  * A measuring tool for tests and examples, not for production.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import {
+  monitorEventLoopDelay,
+  type IntervalHistogram,
+} from 'node:perf_hooks'
 import { sleep } from '../../concurrency/abort.ts'
 
 /** What {@link measureLoopDelay} saw while the work ran. */
@@ -25,8 +28,8 @@ export function ping(): Promise<void> {
 // #region measure
 /**
  * Runs `work` while probing the event loop: a probe every millisecond or
- * so (one at a time), and Node's delay monitor sampling every
- * millisecond. Resolves when the work and the last probe are done.
+ * so (one at a time), and Node's delay monitor ticking every millisecond.
+ * Resolves when the work and the last probe are done.
  */
 export async function measureLoopDelay(
   work: () => Promise<unknown>,
@@ -36,28 +39,40 @@ export async function measureLoopDelay(
   let done = false
   let slowestProbeMs = 0
   let probes = 0
-  const probing = (async () => {
-    while (!done) {
-      const start = performance.now()
-      await probe()
-      slowestProbeMs = Math.max(slowestProbeMs, performance.now() - start)
-      probes++
-      await sleep(1)
-    }
-  })()
   monitor.enable()
   try {
-    await work()
-  } finally {
-    done = true
-    // The monitor records a delay on its next tick: let the loop turn
-    // (the probes end after a 1 ms timer) before turning it off.
+    // The monitor records the time between two of its ticks: let it
+    // tick before the work starts, and again after it ends.
+    await nextTick(monitor)
+    const probing = (async () => {
+      while (!done) {
+        const start = performance.now()
+        await probe()
+        slowestProbeMs = Math.max(slowestProbeMs, performance.now() - start)
+        probes++
+        await sleep(1)
+      }
+    })()
+    probing.catch(() => {}) // awaited below: this only marks it handled
     try {
-      await probing
+      await work()
     } finally {
-      monitor.disable()
+      done = true
+      await probing
     }
+    await nextTick(monitor)
+  } finally {
+    monitor.disable()
   }
   return { maxDelayMs: monitor.max / 1e6, slowestProbeMs, probes }
 }
 // #endregion measure
+
+// Resolves once the monitor has recorded one more delay (it ticks every
+// millisecond, so this takes a few; give up after a hundred).
+async function nextTick(monitor: IntervalHistogram): Promise<void> {
+  const recorded = monitor.count
+  for (let tries = 0; monitor.count === recorded && tries < 100; tries++) {
+    await sleep(1)
+  }
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { sleep } from '../../../src/concurrency/abort.ts'
 import { compare } from '../../../src/examples/cpu-loop-delay.ts'
+import { hashChain } from '../../../src/jobs/cpu/hash-chain.mjs'
 import { measureLoopDelay } from '../../../src/jobs/cpu/loop-delay.ts'
 
 describe('measureLoopDelay', () => {
@@ -30,6 +31,23 @@ describe('measureLoopDelay', () => {
 })
 
 describe('CPU work on the event loop or on the pool', () => {
+  it('cpu-tasks-take-turns: two async tasks that compute run one after the other', async () => {
+    const steps: string[] = []
+    const task = async (name: string): Promise<void> => {
+      await Promise.resolve() // both tasks have started and are waiting
+      steps.push(`${name} computes`)
+      hashChain(10_000)
+      steps.push(`${name} done`)
+    }
+    await Promise.all([task('first'), task('second')])
+    expect(steps).toEqual([
+      'first computes',
+      'first done',
+      'second computes',
+      'second done',
+    ])
+  })
+
   // Both runs do the same jobs in the same order; the margins are wide
   // (5x) because other test files load the same cores meanwhile.
   it('cpu-loop-free: the pool leaves the event loop free; the loop run holds it', async () => {

@@ -1,0 +1,124 @@
+/**
+ * Stop time: from SIGTERM to the exit of the service process, idle, and
+ * with 100 running 200 ms jobs; against the start-to-exit of an empty
+ * Node script (what a process costs to begin and end at all).
+ */
+import { once } from 'node:events'
+import type { Benchmark } from '../lib/benchmark.ts'
+import { benchFile, spawnNode } from '../lib/child.ts'
+import { difference, interleave, measured } from '../lib/measure.ts'
+import { postJob, startService } from '../lib/service.ts'
+
+/** Milliseconds from spawning an empty script to its exit. */
+export async function emptyScriptMs(): Promise<number> {
+  const start = performance.now()
+  const child = spawnNode(benchFile('children/empty'))
+  const [code] = (await once(child, 'exit')) as [number | null]
+  if (code !== 0) throw new Error(`empty script exited with ${code}`)
+  return performance.now() - start
+}
+
+/** Milliseconds from SIGTERM to exit of an idle service. */
+export async function idleStopMs(): Promise<number> {
+  const service = await startService()
+  const { code, ms } = await service.stop()
+  if (code !== 0) throw new Error(`service exited with ${code}`)
+  return ms
+}
+
+/**
+ * Starts a service with `jobs` workers, gives it `jobs` sleep jobs of
+ * `jobMs`, waits until every one is processing, then sends SIGTERM.
+ * Returns the stop time and the jobs' remaining time at the signal.
+ */
+export async function loadedStop(jobs: number, jobMs: number) {
+  const service = await startService({ WORKER_COUNT: String(jobs) })
+  const posted = await Promise.all(
+    Array.from({ length: jobs }, () =>
+      postJob(service.url, { type: 'sleep', payload: { ms: jobMs } }),
+    ),
+  )
+  if (posted.some((p) => p.status !== 201)) throw new Error('a job was refused')
+  let started: number[] = []
+  while (started.length < jobs) {
+    const response = await fetch(`${service.url}/jobs?status=processing`)
+    const running = (await response.json()) as { updated_at: string }[]
+    started = running.map((job) => Date.parse(job.updated_at))
+  }
+  // Wall clock on both sides: the service stamps `updated_at` with it.
+  const remainingMs = Math.max(...started) + jobMs - Date.now()
+  const { code, ms } = await service.stop()
+  if (code !== 0) throw new Error(`service exited with ${code}`)
+  return { stopMs: ms, remainingMs }
+}
+
+export const stopTime: Benchmark = {
+  id: 'stop-time',
+  title: 'Stop time: SIGTERM to exit, idle and with 100 running 200 ms jobs',
+  against: 'the start-to-exit of an empty Node script',
+  goal:
+    'idle ≤ 100 ms more than the empty script; loaded ≤ the jobs\' ' +
+    'remaining time + 100 ms',
+  async run(context) {
+    const jobs = context.tiny ? 5 : 100
+    const jobMs = context.tiny ? 50 : 200
+    const rounds = context.tiny ? 1 : Math.min(context.rounds, 5)
+    const remaining: number[] = []
+    const values = await interleave(
+      { ...context, rounds },
+      {
+        empty: emptyScriptMs,
+        idle: idleStopMs,
+        loaded: async () => {
+          const result = await loadedStop(jobs, jobMs)
+          remaining.push(result.remainingMs)
+          return result.stopMs
+        },
+      },
+    )
+    const empty = measured('empty', 'empty Node script, start to exit', 'ms', values.empty)
+    const idle = measured('idle', 'idle service, SIGTERM to exit', 'ms', values.idle)
+    const loaded = measured('loaded', `${jobs} running jobs, SIGTERM to exit`, 'ms', values.loaded)
+    const left = measured('remaining', 'their remaining time at SIGTERM', 'ms', remaining.slice(-rounds))
+    const goal = { op: '<=' as const, value: 100 }
+    return {
+      sides: [
+        {
+          name: 'empty script',
+          does: '`node` on an empty module: spawn to exit, as seen by the parent',
+        },
+        {
+          name: 'idle',
+          does:
+            '`src/main` started (HOST=127.0.0.1, PORT=0), listening; ' +
+            'SIGTERM, then time until the parent sees it exit',
+        },
+        {
+          name: 'loaded',
+          does:
+            `the same with WORKER_COUNT=${jobs}, after ${jobs} \`sleep\` ` +
+            `jobs of ${jobMs} ms were posted and all were \`processing\`; ` +
+            'the remaining time is the last job\'s start (`updated_at`) + ' +
+            `${jobMs} ms − the moment of SIGTERM`,
+        },
+      ],
+      figures: [
+        empty,
+        idle,
+        loaded,
+        left,
+        difference('idle-empty', 'idle stop − empty script', idle, empty, goal),
+        difference('loaded-remaining', 'loaded stop − remaining time', loaded, left, goal),
+      ],
+      charts: [
+        {
+          title: 'milliseconds',
+          unit: 'ms',
+          keys: ['empty', 'idle', 'remaining', 'loaded'],
+        },
+      ],
+      setup: `${rounds} rounds, a fresh service process each time`,
+      notes: [],
+    }
+  },
+}
