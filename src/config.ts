@@ -4,6 +4,9 @@
  * error that names the variable, so a typo stops the start instead of
  * running with a surprise.
  */
+import { CPU_POOL_SIZE } from './jobs/cpu/pool.ts'
+import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from './jobs/job.ts'
+import { isLogLevel, LOG_LEVELS, type LogLevel } from './jobs/log.ts'
 
 // #region config
 /** The validated configuration `createService` takes. */
@@ -20,6 +23,18 @@ export interface Config {
   readonly retention: number
   /** `SHUTDOWN_TIMEOUT`: how long a stop waits for running jobs (10s). */
   readonly shutdownTimeoutMs: number
+  /** `JOB_TIMEOUT_MS`: an attempt's time limit when a job sets none. */
+  readonly jobTimeoutMs: number
+  /** `RETRY_BASE_MS`: the backoff before the first retry (1000). */
+  readonly retryBaseMs: number
+  /** `RETRY_MAX_MS`: the longest backoff (60000; at least the base). */
+  readonly retryMaxMs: number
+  /** `SWEEPER_INTERVAL`: time between the sweeper's passes (10s). */
+  readonly sweeperIntervalMs: number
+  /** `CPU_POOL_SIZE`: threads for CPU-bound jobs (cores - 1, at least 1). */
+  readonly cpuPoolSize: number
+  /** `LOG_LEVEL`: the least severe level logged (`info`). */
+  readonly logLevel: LogLevel
 }
 // #endregion config
 
@@ -53,6 +68,15 @@ export const INTEGER_VARIABLES = {
     max: 1_000_000,
   },
   retention: { name: 'JOB_RETENTION', fallback: 10_000, min: 1, max: 10_000_000 },
+  jobTimeoutMs: {
+    name: 'JOB_TIMEOUT_MS',
+    fallback: DEFAULT_TIMEOUT_MS,
+    min: 1,
+    max: MAX_TIMEOUT_MS,
+  },
+  retryBaseMs: { name: 'RETRY_BASE_MS', fallback: 1_000, min: 1, max: 3_600_000 },
+  retryMaxMs: { name: 'RETRY_MAX_MS', fallback: 60_000, min: 1, max: 86_400_000 },
+  cpuPoolSize: CPU_POOL_SIZE,
 } as const satisfies Record<string, IntegerSpec>
 
 /** `SHUTDOWN_TIMEOUT`'s default and bounds, in milliseconds. */
@@ -60,6 +84,14 @@ export const SHUTDOWN_TIMEOUT = {
   name: 'SHUTDOWN_TIMEOUT',
   fallback: 10_000,
   min: 0,
+  max: 600_000,
+} as const
+
+/** `SWEEPER_INTERVAL`'s default and bounds, in milliseconds. */
+export const SWEEPER_INTERVAL = {
+  name: 'SWEEPER_INTERVAL',
+  fallback: 10_000,
+  min: 10,
   max: 600_000,
 } as const
 // #endregion variables
@@ -73,6 +105,14 @@ export type Env = Readonly<Record<string, string | undefined>>
  */
 export function loadConfig(env: Env): Config {
   const integer = (spec: IntegerSpec) => readInteger(env, spec)
+  const retryBaseMs = integer(INTEGER_VARIABLES.retryBaseMs)
+  const retryMaxMs = integer(INTEGER_VARIABLES.retryMaxMs)
+  if (retryMaxMs < retryBaseMs) {
+    throw new ConfigError(
+      'RETRY_MAX_MS',
+      `expected at least RETRY_BASE_MS (${retryBaseMs}), got "${retryMaxMs}"`,
+    )
+  }
   return {
     host: readHost(env),
     port: integer(INTEGER_VARIABLES.port),
@@ -80,7 +120,25 @@ export function loadConfig(env: Env): Config {
     queueCapacity: integer(INTEGER_VARIABLES.queueCapacity),
     retention: integer(INTEGER_VARIABLES.retention),
     shutdownTimeoutMs: readDuration(env, SHUTDOWN_TIMEOUT),
+    jobTimeoutMs: integer(INTEGER_VARIABLES.jobTimeoutMs),
+    retryBaseMs,
+    retryMaxMs,
+    sweeperIntervalMs: readDuration(env, SWEEPER_INTERVAL),
+    cpuPoolSize: integer(INTEGER_VARIABLES.cpuPoolSize),
+    logLevel: readLogLevel(env),
   }
+}
+
+function readLogLevel(env: Env): LogLevel {
+  const raw = env['LOG_LEVEL']?.trim()
+  if (raw === undefined || raw === '') return 'info'
+  if (!isLogLevel(raw)) {
+    throw new ConfigError(
+      'LOG_LEVEL',
+      `expected one of ${LOG_LEVELS.join(', ')}, got "${raw}"`,
+    )
+  }
+  return raw
 }
 
 function readInteger(env: Env, spec: IntegerSpec): number {

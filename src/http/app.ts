@@ -6,8 +6,11 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { methodNotAllowed } from 'hono/method-not-allowed'
+import { cancelJob, RunningJobs } from '../jobs/cancel.ts'
 import { JobNotFoundError } from '../jobs/errors.ts'
+import type { JobEvents } from '../jobs/events.ts'
 import type { HandlerRegistry } from '../jobs/handlers.ts'
+import type { JobMetrics } from '../jobs/metrics.ts'
 import type { JobQueue } from '../jobs/queue.ts'
 import type { JobStore } from '../jobs/store.ts'
 import { submitJob } from '../jobs/submit.ts'
@@ -25,7 +28,15 @@ export interface AppDeps {
   readonly queue: JobQueue
   readonly handlers: HandlerRegistry
   /** Aborted when the service stops taking jobs: `POST /jobs` answers 503. */
-  readonly stopping?: AbortSignal
+  readonly stopping?: AbortSignal | undefined
+  /** Where job creation and cancels are reported (logs, metrics). */
+  readonly events?: JobEvents | undefined
+  /** The workers' cancel switches (the pool's), for `POST /jobs/:id/cancel`. */
+  readonly running?: RunningJobs | undefined
+  /** What `GET /metrics` reads; without it, that route is a 404. */
+  readonly metrics?: JobMetrics | undefined
+  /** A job's `timeout_ms` when it gives none (`JOB_TIMEOUT_MS`). */
+  readonly defaultTimeoutMs?: number | undefined
   /** The largest body accepted (default `MAX_BODY_BYTES`, 1 MiB). */
   readonly maxBodyBytes?: number
   /** Hears about errors answered with a 500 (default: ignore). */
@@ -34,7 +45,8 @@ export interface AppDeps {
 
 /** Builds the app: routes, validation, and errors mapped to status codes. */
 export function createApp(deps: AppDeps): Hono {
-  const { store, maxBodyBytes = MAX_BODY_BYTES } = deps
+  const { store, metrics, maxBodyBytes = MAX_BODY_BYTES } = deps
+  const running = deps.running ?? new RunningJobs()
   const onUnexpected = deps.onUnexpectedError ?? (() => {})
   const app = new Hono()
 
@@ -87,9 +99,53 @@ export function createApp(deps: AppDeps): Hono {
     return c.json(job)
   })
 
+  // #region cancel
+  app.post('/jobs/:id/cancel', async (c) => {
+    const id = c.req.param('id')
+    const { outcome, job } = await cancelJob({ ...deps, running }, id)
+    // 200: canceled now. 202: its signal is aborted; it becomes
+    // `canceled` when its handler returns.
+    return c.json(job, outcome === 'canceled' ? 200 : 202)
+  })
+  // #endregion cancel
+
+  // #region metrics
+  if (metrics !== undefined) {
+    app.get('/metrics', async (c) => {
+      if (wantsPrometheus(c.req.query('format'), c.req.header('Accept'))) {
+        const text = await metrics.prometheus()
+        return c.body(text, 200, { 'Content-Type': metrics.contentType })
+      }
+      return c.json(await metrics.json())
+    })
+  }
+  // #endregion metrics
+
   app.notFound((c) =>
     c.json({ error: `not found: ${c.req.method} ${c.req.path}` }, 404),
   )
   app.onError((error, c) => errorResponse(error, c, onUnexpected))
   return app
+}
+
+/**
+ * Whether `GET /metrics` should answer Prometheus' text format: asked by
+ * `?format=prometheus`, or by an `Accept` header naming `text/plain` or
+ * OpenMetrics, as Prometheus' scraper sends. JSON otherwise (curl's
+ * "any type", a browser's `text/html`...). Throws a `400` for another
+ * format.
+ */
+export function wantsPrometheus(
+  format: string | undefined,
+  accept: string | undefined,
+): boolean {
+  if (format === 'prometheus') return true
+  if (format === 'json') return false
+  if (format !== undefined) {
+    throw new RequestError(
+      400,
+      `unknown format "${format}"; known formats: json, prometheus`,
+    )
+  }
+  return /\b(text\/plain|application\/openmetrics-text)\b/i.test(accept ?? '')
 }

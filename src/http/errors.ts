@@ -9,6 +9,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import {
   InvalidPayloadError,
+  JobNotCancelableError,
   JobNotFoundError,
   NotAcceptingJobsError,
   QueueFullError,
@@ -36,6 +37,7 @@ const STATUS_BY_ERROR: [ErrorClass, ContentfulStatusCode][] = [
   [UnknownJobTypeError, 400],
   [InvalidPayloadError, 400],
   [JobNotFoundError, 404],
+  [JobNotCancelableError, 409],
   [QueueFullError, 429],
   [NotAcceptingJobsError, 503],
 ]

@@ -4,7 +4,13 @@
  * message tells the client what to fix.
  */
 import { z } from 'zod'
-import { JOB_STATUSES, type JobStatus, type NewJob } from '../jobs/job.ts'
+import {
+  JOB_STATUSES,
+  MAX_RETRIES_LIMIT,
+  MAX_TIMEOUT_MS,
+  type JobStatus,
+  type NewJob,
+} from '../jobs/job.ts'
 import { RequestError } from './errors.ts'
 
 /** The longest job `type` accepted. */
@@ -12,6 +18,12 @@ export const MAX_TYPE_LENGTH = 64
 
 /** The largest request body accepted, in bytes (1 MiB). */
 export const MAX_BODY_BYTES = 1024 * 1024
+
+/** An integer field from `min` to `max`, one message for any mistake. */
+function integerIn(name: string, min: number, max: number) {
+  const error = `${name} must be an integer from ${min} to ${max}`
+  return z.int({ error }).min(min, error).max(max, error)
+}
 
 // #region new-job-schema
 const NewJobBody = z.strictObject(
@@ -26,6 +38,8 @@ const NewJobBody = z.strictObject(
       .min(1, 'type must not be empty')
       .max(MAX_TYPE_LENGTH, `type must be at most ${MAX_TYPE_LENGTH} characters`),
     payload: z.unknown().optional(),
+    max_retries: integerIn('max_retries', 0, MAX_RETRIES_LIMIT).optional(),
+    timeout_ms: integerIn('timeout_ms', 1, MAX_TIMEOUT_MS).optional(),
   },
   {
     error: (issue) =>

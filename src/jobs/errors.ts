@@ -46,3 +46,35 @@ export class NotAcceptingJobsError extends Error {
     super('the service is stopping and accepts no new jobs')
   }
 }
+
+/**
+ * A cancel request for a job that cannot be canceled: it has finished
+ * (`completed`, `failed`, `canceled`), or it is `processing` but no worker
+ * of this service holds it.
+ */
+export class JobNotCancelableError extends Error {
+  override name = 'JobNotCancelableError'
+  constructor(
+    readonly id: string,
+    readonly status: string,
+    why = `it is ${status}`,
+  ) {
+    super(`job ${id} cannot be canceled: ${why}`)
+  }
+}
+
+/** The reason a job's signal carries when its attempt ran out of time. */
+export class JobTimeoutError extends Error {
+  override name = 'JobTimeoutError'
+  constructor(readonly timeoutMs: number) {
+    super(`timed out after ${timeoutMs} ms`)
+  }
+}
+
+/** The reason a job's signal carries when a client canceled it. */
+export class JobCanceledError extends Error {
+  override name = 'JobCanceledError'
+  constructor(readonly id: string) {
+    super(`job ${id} was canceled`)
+  }
+}

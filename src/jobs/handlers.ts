@@ -74,26 +74,69 @@ export const MAX_SLEEP_MS = 60_000
 /**
  * `sleep`: simulates I/O-bound work by waiting `payload.ms` milliseconds,
  * and stops early, rejecting with the signal's reason, when it aborts.
+ * With `payload.ignore_signal: true` it plays a badly written handler
+ * that never looks at its signal and always sleeps its full time.
  */
 export const sleepJob: JobType = {
   validate(payload) {
     const ms = isRecord(payload) ? payload['ms'] : undefined
+    const ignore = isRecord(payload) ? payload['ignore_signal'] : undefined
     if (!isIntegerIn(ms, 0, MAX_SLEEP_MS)) {
       throw new InvalidPayloadError(
         `sleep needs payload.ms, an integer from 0 to ${MAX_SLEEP_MS}`,
       )
     }
+    if (ignore !== undefined && typeof ignore !== 'boolean') {
+      throw new InvalidPayloadError('sleep: payload.ignore_signal is a boolean')
+    }
   },
   async run(job, { signal }) {
-    const { ms } = job.payload as { ms: number }
-    await sleep(ms, { signal })
+    const { ms, ignore_signal } = job.payload as SleepPayload
+    await sleep(ms, { signal: ignore_signal === true ? undefined : signal })
   },
 }
 // #endregion sleep
 
-/** A registry with the demonstration types the service ships: `sleep`. */
+interface SleepPayload {
+  readonly ms: number
+  readonly ignore_signal?: boolean
+}
+
+/** The most attempts a `fail` job may be told to fail. */
+export const MAX_FAIL_TIMES = 1_000
+
+// #region fail
+/**
+ * `fail`: the original's failure simulation, as a job type. It fails
+ * every attempt, or, with `payload.times`, only its first `times`
+ * attempts and then succeeds: a job to watch retries with.
+ */
+export const failJob: JobType = {
+  validate(payload) {
+    if (payload === null || payload === undefined) return
+    const times = isRecord(payload) ? payload['times'] : undefined
+    if (!isIntegerIn(times, 0, MAX_FAIL_TIMES)) {
+      throw new InvalidPayloadError(
+        `fail takes no payload, or payload.times, ` +
+          `an integer from 0 to ${MAX_FAIL_TIMES}`,
+      )
+    }
+  },
+  async run(job) {
+    const times = isRecord(job.payload) ? job.payload['times'] : undefined
+    if (typeof times === 'number' && job.attempts > times) return
+    throw new Error(`attempt ${job.attempts} failed on purpose`)
+  },
+}
+// #endregion fail
+
+/**
+ * A registry with the demonstration types that need nothing but the event
+ * loop: `sleep` and `fail`. (The service adds `hash`, which needs its
+ * thread pool.)
+ */
 export function defaultHandlers(): HandlerRegistry {
-  return new HandlerRegistry().register('sleep', sleepJob)
+  return new HandlerRegistry().register('sleep', sleepJob).register('fail', failJob)
 }
 
 function isIntegerIn(value: unknown, min: number, max: number): boolean {

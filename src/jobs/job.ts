@@ -9,16 +9,24 @@ import { InvalidPayloadError } from './errors.ts'
 /**
  * The legal moves, from each status to the statuses it may become. A
  * status with no way out is finished. This table is the only place that
- * says which change is legal: the store and the worker ask it.
+ * says which change is legal: the store, the worker, the sweeper and
+ * cancel all go through it.
  */
 export const TRANSITIONS = {
-  pending: ['processing'],
-  processing: ['completed', 'failed'],
+  // Waiting in the queue: a worker claims it, or a client cancels it; the
+  // sweeper puts it back to `retrying` if the queue had no room after all.
+  pending: ['processing', 'canceled', 'retrying'],
+  // A worker runs it; a failed attempt with tries left waits as `retrying`;
+  // a run the service cut short (shutdown, crash) goes back to `pending`.
+  processing: ['completed', 'failed', 'retrying', 'canceled', 'pending'],
+  // Out of the queue until `run_at`; then the sweeper makes it `pending`.
+  retrying: ['pending', 'canceled'],
   completed: [],
   failed: [],
+  canceled: [],
 } as const satisfies Record<string, readonly string[]>
 
-/** Where a job can be: `pending`, `processing`, `completed` or `failed`. */
+/** Where a job can be; `completed`, `failed` and `canceled` are final. */
 export type JobStatus = keyof typeof TRANSITIONS
 
 /** The statuses a job in status `From` may move to (never if none). */
@@ -32,6 +40,14 @@ export const JOB_STATUSES = Object.keys(TRANSITIONS) as JobStatus[]
 /** Whether `value` names a status. */
 export function isJobStatus(value: string): value is JobStatus {
   return Object.hasOwn(TRANSITIONS, value)
+}
+
+/** Whether `job` is in `status`; narrows its type for `transition`. */
+export function hasStatus<S extends JobStatus>(
+  job: Job,
+  status: S,
+): job is Job & { readonly status: S } {
+  return job.status === status
 }
 
 /** Whether a job in `status` is done for good: no transition leaves it. */
@@ -73,11 +89,13 @@ export interface Job {
   readonly status: JobStatus
   /** How many times a worker has started it. */
   readonly attempts: number
-  /** How many failed attempts may be retried (used from part two on). */
+  /** How many failed attempts may be retried (0 to `MAX_RETRIES_LIMIT`). */
   readonly max_retries: number
+  /** How long one attempt may run before its signal aborts, in ms. */
+  readonly timeout_ms: number
   /** The message of the last failure, or null. */
   readonly last_error: string | null
-  /** When it may run (RFC 3339, UTC); now, until retries delay it. */
+  /** When it may run next (RFC 3339, UTC): later than now while retrying. */
   readonly run_at: string
   readonly created_at: string
   readonly updated_at: string
@@ -88,10 +106,23 @@ export interface Job {
 export interface NewJob {
   readonly type: string
   readonly payload?: unknown
+  /** Default `DEFAULT_MAX_RETRIES`. */
+  readonly max_retries?: number | undefined
+  /** Default `DEFAULT_TIMEOUT_MS` (the service passes `JOB_TIMEOUT_MS`). */
+  readonly timeout_ms?: number | undefined
 }
 
-/** The retries a new job gets (part two makes it settable per job). */
+/** The retries a job gets unless it asks for others. */
 export const DEFAULT_MAX_RETRIES = 3
+
+/** The most retries a job may ask for. */
+export const MAX_RETRIES_LIMIT = 10
+
+/** An attempt's time limit unless the job or `JOB_TIMEOUT_MS` says (2 min). */
+export const DEFAULT_TIMEOUT_MS = 120_000
+
+/** The longest time limit a job may ask for (one hour). */
+export const MAX_TIMEOUT_MS = 3_600_000
 
 /**
  * How deep a payload may nest. `JSON.parse` accepts any depth, but copying
@@ -118,7 +149,8 @@ export function newJob(input: NewJob, id: string, now: Date): Job {
     payload: deepFreeze(structuredClone(input.payload ?? null)),
     status: 'pending',
     attempts: 0,
-    max_retries: DEFAULT_MAX_RETRIES,
+    max_retries: input.max_retries ?? DEFAULT_MAX_RETRIES,
+    timeout_ms: input.timeout_ms ?? DEFAULT_TIMEOUT_MS,
     last_error: null,
     run_at: at,
     created_at: at,
@@ -129,6 +161,8 @@ export function newJob(input: NewJob, id: string, now: Date): Job {
 /** The fields a transition may change besides the status. */
 export interface TransitionChanges {
   readonly last_error?: string | null
+  /** RFC 3339; a retry sets when the next attempt may start. */
+  readonly run_at?: string
 }
 
 // #region transition

@@ -4,6 +4,7 @@
  * each job, so every job runs once, whichever worker takes it.
  */
 import { TaskGroup } from '../concurrency/task.ts'
+import { RunningJobs } from './cancel.ts'
 import { runWorker, type WorkerOptions } from './worker.ts'
 
 /** What a pool needs: the workers' options, less what the pool gives each. */
@@ -17,6 +18,8 @@ export interface PoolOptions
 /** A running group of workers, and the two ways to stop them. */
 export class WorkerPool {
   readonly size: number
+  /** The cancel switches of the jobs its workers hold (for `cancelJob`). */
+  readonly running: RunningJobs
   readonly #workers = new TaskGroup()
   readonly #jobs = new AbortController()
 
@@ -29,10 +32,13 @@ export class WorkerPool {
       )
     }
     this.size = options.size
+    this.running = options.running ?? new RunningJobs()
+    const shared = { ...options, running: this.running }
+    const jobSignal = this.#jobs.signal
     for (let i = 1; i <= options.size; i++) {
       const name = `worker-${i}`
       this.#workers.spawn(name, (signal) =>
-        runWorker({ ...options, name, signal, jobSignal: this.#jobs.signal }),
+        runWorker({ ...shared, name, signal, jobSignal }),
       )
     }
   }

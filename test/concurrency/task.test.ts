@@ -371,12 +371,14 @@ describe('the four common mistakes (src/examples/tasks-mistakes.ts)', () => {
 })
 
 describe('what an idle task costs (src/examples/tasks-idle-cost.ts)', () => {
-  it('tasks-idle-cost: an idle task waiting on recv() costs a few KB of heap; a worker thread, at least 100 times more', async () => {
-    const cost = await measureInChild()
-    expect(cost.tasks).toBe(100_000)
+  it('tasks-idle-cost: an idle async function waiting on recv() costs under 1 KB of heap, a spawned task a few KB, a worker thread at least 100 times more', async () => {
+    // The cost of one does not depend on how many: 20,000 measure it as
+    // well as 100,000 (npm run bench) in a third of the time.
+    const cost = await measureInChild(20_000, 4)
+    expect(cost.tasks).toBe(20_000)
     expect(cost.bytesPerAsyncFunction).toBeGreaterThan(0)
-    expect(cost.bytesPerAsyncFunction).toBeLessThan(4096)
-    expect(cost.bytesPerTask).toBeLessThan(8192)
+    expect(cost.bytesPerAsyncFunction).toBeLessThan(1024)
+    expect(cost.bytesPerTask).toBeLessThan(4096)
     expect(cost.bytesPerWorker).toBeGreaterThan(100 * cost.bytesPerTask)
   }, 60_000)
 })

@@ -121,6 +121,12 @@ export function createCpuPool(options: CpuPoolOptions = {}): CpuPool {
       return exits.size
     },
     async hash(rounds, { signal } = {}) {
+      if (!Number.isSafeInteger(rounds) || rounds < 0) {
+        const got = `got \`${rounds}\``
+        throw new TypeError(
+          `Expected \`rounds\` to be an integer from 0 and up, ${got}`,
+        )
+      }
       if (closing !== undefined) throw new CpuPoolClosedError()
       signal?.throwIfAborted()
       const run = piscina.run({ rounds }, { signal })

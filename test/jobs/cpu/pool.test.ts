@@ -56,6 +56,15 @@ describe('createCpuPool', () => {
       'Expected `size` to be an integer from 1 and up, got `1.5`',
     )
   })
+
+  it('refuses rounds that are not a non-negative integer', async () => {
+    const pool = newPool()
+    await expect(pool.hash(-1)).rejects.toThrow(TypeError)
+    await expect(pool.hash(2.5)).rejects.toThrow(
+      'Expected `rounds` to be an integer from 0 and up, got `2.5`',
+    )
+    expect(pool.threads).toBe(0)
+  })
 })
 
 describe('cancelling a hash', () => {
