@@ -10,18 +10,28 @@
  * measures several times slower than it runs when compiled: the figure
  * would be tsx's, not the code's.
  */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import ts from 'typescript'
 
 const FOLDERS = ['src', 'bench']
 
-/** Transpiles every `.ts` file of `src/` and `bench/`; returns the output folder. */
+/**
+ * Transpiles every `.ts` file of `src/` and `bench/` and copies the other
+ * files (`.mjs` modules, say) beside them; returns the output folder.
+ */
 export async function buildBench(root: string): Promise<string> {
   const out = path.join(root, 'node_modules', '.cache', 'workstream-bench')
   await rm(out, { recursive: true, force: true })
   for (const folder of FOLDERS) {
-    for (const file of await typeScriptFiles(path.join(root, folder))) {
+    for (const file of await filesIn(path.join(root, folder))) {
+      const copy = path.join(out, path.relative(root, file))
+      await mkdir(path.dirname(copy), { recursive: true })
+      if (!file.endsWith('.ts')) {
+        await copyFile(file, copy)
+        continue
+      }
+      if (file.endsWith('.d.ts')) continue
       const source = await readFile(file, 'utf8')
       const { outputText } = ts.transpileModule(source, {
         fileName: file,
@@ -32,9 +42,7 @@ export async function buildBench(root: string): Promise<string> {
           rewriteRelativeImportExtensions: true,
         },
       })
-      const target = path.join(out, path.relative(root, file)).replace(/\.ts$/, '.js')
-      await mkdir(path.dirname(target), { recursive: true })
-      await writeFile(target, outputText)
+      await writeFile(copy.replace(/\.ts$/, '.js'), outputText)
     }
   }
   // Inside node_modules, Node looks for no package.json above: say ESM here.
@@ -42,9 +50,9 @@ export async function buildBench(root: string): Promise<string> {
   return out
 }
 
-async function typeScriptFiles(folder: string): Promise<string[]> {
+async function filesIn(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { recursive: true, withFileTypes: true })
   return entries
-    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts'))
+    .filter((e) => e.isFile() && !e.parentPath.includes('results'))
     .map((e) => path.join(e.parentPath, e.name))
 }

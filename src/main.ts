@@ -1,20 +1,26 @@
 /**
  * The process entry (`npm start`): environment → config → service, then
  * wait for SIGINT or SIGTERM and stop in order. Logs are JSON lines on
- * stdout; the first, `"event":"listening"`, carries the URL.
+ * stdout (pino, at `LOG_LEVEL`); the one with `"event":"listening"`
+ * carries the URL.
  *
  * Exit codes: 0 after a clean stop, 1 when the start or the stop failed,
  * 2 for a bad configuration. A second signal during the stop is not
  * caught: the default action ends the process at once.
  */
 import { once } from 'node:events'
+import type { Logger } from 'pino'
 import { ConfigError, loadConfig, type Config } from './config.ts'
-import { createService, type Log } from './service.ts'
+import { createLogger } from './jobs/log.ts'
+import { createService } from './service.ts'
 
 // #region log
-const log: Log = (event, fields = {}) => {
-  const line = { time: new Date().toISOString(), event, ...fields }
-  process.stdout.write(`${JSON.stringify(line)}\n`)
+/**
+ * One JSON line per event, with `event` naming it: the same shape as the
+ * job events' lines, so one query finds them all.
+ */
+function logEvent(logger: Logger, event: string, fields = {}): void {
+  logger.info({ event, ...fields }, event.replaceAll('_', ' '))
 }
 // #endregion log
 
@@ -28,7 +34,9 @@ async function main(): Promise<number> {
     process.stderr.write(`invalid configuration: ${error.message}\n`)
     return 2
   }
-  const service = createService(config, { log })
+  const logger = createLogger({ level: config.logLevel })
+  const log = (event: string, fields = {}) => logEvent(logger, event, fields)
+  const service = createService(config, { logger })
   const signals = new AbortController()
   const onSignal = (name: NodeJS.Signals) => signals.abort(name)
   // Once a stop has begun, a second signal is not ours: its default

@@ -289,9 +289,10 @@ function startDeadline(
 
 // #region close-server
 /**
- * Stops the server taking connections, closes idle keep-alive ones at
- * once, and waits for requests in flight; when the deadline passes, it
- * closes every connection. Resolves with how many were open.
+ * Stops the server taking connections and waits for requests in flight,
+ * closing each keep-alive connection as soon as it is idle; when the
+ * deadline passes, it closes every connection. Resolves with how many
+ * connections were open.
  */
 async function closeServer(
   server: ShutdownServer,
@@ -302,10 +303,18 @@ async function closeServer(
   )
   // Resolves on 'close', or at once if it was not listening.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-  server.closeIdleConnections()
-  if (!(await until(closed, deadline))) {
-    server.closeAllConnections()
-    await closed
+  // A busy connection turns idle once it has answered, and the server
+  // would then keep it for the next request: close idle ones again and
+  // again, every 1 ms, then 2, 4... up to 500 ms, as Go's Shutdown does.
+  for (let pollMs = 1; ; pollMs = Math.min(pollMs * 2, 500)) {
+    server.closeIdleConnections()
+    const outcome = await settleWithin(closed, pollMs, deadline)
+    if (outcome === 'settled') break
+    if (outcome === 'aborted') {
+      server.closeAllConnections()
+      await closed
+      break
+    }
   }
   return open
 }
@@ -373,42 +382,51 @@ async function countOutcomes(
   return { finished, requeued }
 }
 
-/** Whether `promise` settled before `signal` aborted. */
-function until(promise: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false)
-  return new Promise((resolve) => {
-    const onAbort = () => resolve(false)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      () => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(true)
-      },
-      () => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(true)
-      },
+/**
+ * Which comes first: `promise` settles, `ms` pass (never, if undefined),
+ * or `signal` aborts. Removes its timer and listener either way.
+ */
+async function settleWithin(
+  promise: Promise<unknown>,
+  ms: number | undefined,
+  signal?: AbortSignal,
+): Promise<'settled' | 'timeout' | 'aborted'> {
+  if (signal?.aborted) return 'aborted'
+  const cleanup = new AbortController()
+  const settled = () => 'settled' as const
+  const racers: Promise<'settled' | 'timeout' | 'aborted'>[] = [
+    promise.then(settled, settled),
+  ]
+  if (ms !== undefined) {
+    const timeout = () => 'timeout' as const
+    racers.push(sleep(ms, { signal: cleanup.signal }).then(timeout, timeout))
+  }
+  if (signal !== undefined) {
+    racers.push(
+      new Promise((resolve) => {
+        const onAbort = () => resolve('aborted')
+        signal.addEventListener('abort', onAbort, { once: true })
+        cleanup.signal.addEventListener('abort', () =>
+          signal.removeEventListener('abort', onAbort),
+        )
+      }),
     )
-  })
+  }
+  try {
+    return await Promise.race(racers)
+  } finally {
+    cleanup.abort()
+  }
 }
 
-/** Whether `promise` settled within `ms`; its timer is cleared either way. */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  const timer = new AbortController()
-  try {
-    return await Promise.race([
-      promise.then(
-        () => true,
-        () => true,
-      ),
-      sleep(ms, { signal: timer.signal }).then(
-        () => false,
-        () => false,
-      ),
-    ])
-  } finally {
-    timer.abort()
-  }
+/** Whether `promise` settled before `signal` aborted. */
+async function until(promise: Promise<unknown>, signal: AbortSignal) {
+  return (await settleWithin(promise, undefined, signal)) === 'settled'
+}
+
+/** Whether `promise` settled within `ms`. */
+async function within(promise: Promise<unknown>, ms: number) {
+  return (await settleWithin(promise, ms)) === 'settled'
 }
 
 function messageOf(error: unknown): string {

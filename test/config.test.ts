@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../src/config.ts'
+import { defaultCpuPoolSize } from '../src/jobs/cpu/pool.ts'
 
 describe('loadConfig', () => {
   it('configuration-defaults: with no variables set, the defaults apply', () => {
@@ -10,6 +11,12 @@ describe('loadConfig', () => {
       queueCapacity: 100,
       retention: 10_000,
       shutdownTimeoutMs: 10_000,
+      jobTimeoutMs: 120_000,
+      retryBaseMs: 1_000,
+      retryMaxMs: 60_000,
+      sweeperIntervalMs: 10_000,
+      cpuPoolSize: defaultCpuPoolSize(),
+      logLevel: 'info',
     })
   })
 
@@ -21,6 +28,12 @@ describe('loadConfig', () => {
       JOB_QUEUE_CAPACITY: '1000',
       JOB_RETENTION: '',
       SHUTDOWN_TIMEOUT: '1500ms',
+      JOB_TIMEOUT_MS: '500',
+      RETRY_BASE_MS: '100',
+      RETRY_MAX_MS: '100',
+      SWEEPER_INTERVAL: '250ms',
+      CPU_POOL_SIZE: '3',
+      LOG_LEVEL: 'debug',
     })
     expect(config).toEqual({
       host: '127.0.0.1',
@@ -29,6 +42,12 @@ describe('loadConfig', () => {
       queueCapacity: 1000,
       retention: 10_000,
       shutdownTimeoutMs: 1500,
+      jobTimeoutMs: 500,
+      retryBaseMs: 100,
+      retryMaxMs: 100,
+      sweeperIntervalMs: 250,
+      cpuPoolSize: 3,
+      logLevel: 'debug',
     })
     expect(loadConfig({ SHUTDOWN_TIMEOUT: '2m' }).shutdownTimeoutMs).toBe(120_000)
   })
@@ -43,6 +62,12 @@ describe('loadConfig', () => {
     ['JOB_RETENTION', '0', 'JOB_RETENTION: expected an integer from 1 to 10000000, got "0"'],
     ['SHUTDOWN_TIMEOUT', '10', 'SHUTDOWN_TIMEOUT: expected a duration such as 500ms, 10s or 1m, from 0ms to 10m, got "10"'],
     ['HOST', 'a b', 'HOST: expected a host name or address, got "a b"'],
+    ['JOB_TIMEOUT_MS', '0', 'JOB_TIMEOUT_MS: expected an integer from 1 to 3600000, got "0"'],
+    ['RETRY_BASE_MS', '1s', 'RETRY_BASE_MS: expected an integer from 1 to 3600000, got "1s"'],
+    ['RETRY_MAX_MS', '500', 'RETRY_MAX_MS: expected at least RETRY_BASE_MS (1000), got "500"'],
+    ['SWEEPER_INTERVAL', '5ms', 'SWEEPER_INTERVAL: expected a duration such as 500ms, 10s or 1m, from 10ms to 10m, got "5ms"'],
+    ['CPU_POOL_SIZE', '0', 'CPU_POOL_SIZE: expected an integer from 1 to 256, got "0"'],
+    ['LOG_LEVEL', 'loud', 'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
   ]
   it.each(bad)(
     'configuration-bad-value: %s=%s is refused with a message naming the variable',

@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Config } from '../src/config.ts'
 import type { Job } from '../src/jobs/job.ts'
+import { createLogger } from '../src/jobs/log.ts'
 import { createService, type Service } from '../src/service.ts'
 import { gatedHandlers, nextRun } from './jobs/support.ts'
 
@@ -13,6 +14,12 @@ const config: Config = {
   queueCapacity: 10,
   retention: 100,
   shutdownTimeoutMs: 600_000,
+  jobTimeoutMs: 600_000,
+  retryBaseMs: 1_000,
+  retryMaxMs: 60_000,
+  sweeperIntervalMs: 600_000,
+  cpuPoolSize: 1,
+  logLevel: 'silent',
 }
 
 let running: Service | undefined
@@ -24,7 +31,8 @@ afterEach(async () => {
 
 function serviceWith(overrides: Partial<Config> = {}) {
   const gated = gatedHandlers()
-  const service = createService({ ...config, ...overrides }, { handlers: gated.handlers })
+  const logger = createLogger({ level: 'silent' })
+  const service = createService({ ...config, ...overrides }, { handlers: gated.handlers, logger })
   running = service
   return { service, ...gated }
 }
@@ -76,16 +84,13 @@ describe('createService', () => {
     expect((await service.store.list()).map((j) => [j.id, j.status])).toEqual([[job.id, 'completed']])
   })
 
-  it('aborts running jobs once the shutdown deadline passes', async () => {
+  it('aborts running jobs once the shutdown deadline passes, and puts them back to pending', async () => {
     const { service, started } = serviceWith({ shutdownTimeoutMs: 0 })
     await service.start()
     const job = (await (await post(service, { type: 'gated' })).json()) as Job
     await nextRun(started)
     expect(await service.stop()).toEqual({ jobsAborted: true, abandoned: false })
-    expect(await service.store.get(job.id)).toMatchObject({
-      status: 'failed',
-      last_error: 'shutdown deadline passed',
-    })
+    expect(await service.store.get(job.id)).toMatchObject({ status: 'pending', attempts: 1 })
   })
 
   it('skeleton-idle-keep-alive: an idle keep-alive connection does not hold the stop open', async () => {

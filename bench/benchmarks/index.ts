@@ -1,6 +1,7 @@
 /** Every benchmark, in the order of the table. */
 import type { Benchmark } from '../lib/benchmark.ts'
 import { fan, handoff } from './channels.ts'
+import { healthLatency } from './health.ts'
 import { postJobs } from './http.ts'
 import { jobThroughput } from './jobs.ts'
 import { idleTaskMemory, queuedJobMemory } from './memory.ts'
@@ -13,6 +14,7 @@ export const benchmarks: readonly Benchmark[] = [
   selectBench,
   jobThroughput,
   postJobs,
+  healthLatency,
   idleTaskMemory,
   queuedJobMemory,
   stopTime,

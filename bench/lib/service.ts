@@ -12,15 +12,19 @@ import { sourceFile, spawnNode } from './child.ts'
 export interface ServiceProcess {
   readonly url: string
   readonly process: ChildProcess
-  /** Sends SIGTERM; resolves with the exit code and the ms it took. */
-  stop(): Promise<{ code: number | null; ms: number }>
+  /** Sends `signal` (SIGTERM); resolves with the exit code and the ms it took. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number }>
 }
 
-/** Starts `src/main` on a free port of 127.0.0.1 with `env` added. */
+/**
+ * Starts `src/main` (or `file`, which must log the same `listening` line)
+ * on a free port of 127.0.0.1 with `env` added.
+ */
 export async function startService(
   env: Readonly<Record<string, string>> = {},
+  file = sourceFile('main'),
 ): Promise<ServiceProcess> {
-  const child = spawnNode(sourceFile('main'), {
+  const child = spawnNode(file, {
     env: { HOST: '127.0.0.1', PORT: '0', ...env },
   })
   let stderr = ''
@@ -31,6 +35,7 @@ export async function startService(
   const reader = createInterface({ input: child.stdout! })
   const url = await new Promise<string>((resolve, reject) => {
     reader.on('line', (line) => {
+      if (!line.startsWith('{')) return
       const event = JSON.parse(line) as { event?: string; url?: string }
       if (event.event === 'listening' && event.url) resolve(event.url)
     })
@@ -42,9 +47,9 @@ export async function startService(
   return {
     url,
     process: child,
-    async stop() {
+    async stop(signal = 'SIGTERM') {
       const start = performance.now()
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
       const [code] = await exited
       return { code, ms: performance.now() - start }
     },

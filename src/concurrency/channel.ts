@@ -288,7 +288,7 @@ function waitOn<R>(
         reject(error)
       },
     )
-    function onAbort() {
+    const onAbort = () => {
       withdraw()
       reject(signal.reason)
     }

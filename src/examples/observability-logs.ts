@@ -14,8 +14,10 @@ export async function main(out: Out): Promise<void> {
   const attempt = { ...job, worker_id: 'worker-1', attempt: 1 }
   events.emit('worker_started', { worker_id: 'worker-1' })
   events.emit('job_created', job)
-  events.emit('job_enqueued', job) // debug: not written at info
-  events.emit('job_started', attempt) // debug too
+  events.emit('job_enqueued', job)
+  events.emit('job_started', attempt)
+  // debug: another worker had the job; not written at info
+  events.emit('job_skipped', { job_id: 'b', worker_id: 'worker-1' })
   events.emit('job_failed', {
     ...attempt,
     duration_ms: 12,

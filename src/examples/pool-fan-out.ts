@@ -4,6 +4,7 @@
  */
 import { Channel } from '../concurrency/channel.ts'
 import { loadConfig } from '../config.ts'
+import { createLogger } from '../jobs/log.ts'
 import { createService } from '../service.ts'
 import { runIfMain, type Out } from './run.ts'
 
@@ -11,8 +12,9 @@ export async function main(out: Out): Promise<void> {
   const events = new Channel<Record<string, unknown>>(1000)
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', WORKER_COUNT: '4' })
   const service = createService(config, {
-    log: (event, fields) => void events.trySend({ event, ...fields }),
+    logger: createLogger({ level: 'silent' }),
   })
+  service.events.subscribe((event) => void events.trySend({ ...event }))
   await service.start()
 
   const jobs = 12
@@ -35,7 +37,7 @@ export async function main(out: Out): Promise<void> {
       running += 1
       most = Math.max(most, running)
       runs.set(String(e['job_id']), (runs.get(String(e['job_id'])) ?? 0) + 1)
-      workers.add(e['worker'])
+      workers.add(e['worker_id'])
     }
     if (e?.event === 'job_completed') {
       running -= 1

@@ -12,6 +12,7 @@ export async function main(out: Out): Promise<void> {
     HOST: '127.0.0.1',
     WORKER_COUNT: '1',
     JOB_QUEUE_CAPACITY: '2',
+    LOG_LEVEL: 'silent',
   })
   const service = createService(config)
   await service.start()

@@ -8,7 +8,8 @@ import { runIfMain, type Out } from './run.ts'
 
 export async function main(out: Out): Promise<void> {
   // #region start-stop
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1' })
+  const env = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }
+  const config = loadConfig(env)
   const service = createService(config)
   const url = await service.start()
   out(`listening on ${url}`)

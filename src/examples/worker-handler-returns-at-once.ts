@@ -4,6 +4,7 @@
  */
 import { Channel } from '../concurrency/channel.ts'
 import { loadConfig } from '../config.ts'
+import { createLogger } from '../jobs/log.ts'
 import { createService } from '../service.ts'
 import { runIfMain, type Out } from './run.ts'
 
@@ -11,8 +12,9 @@ export async function main(out: Out): Promise<void> {
   const events = new Channel<string>(100)
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', WORKER_COUNT: '1' })
   const service = createService(config, {
-    log: (event) => void events.trySend(event),
+    logger: createLogger({ level: 'silent' }),
   })
+  service.events.subscribe((e) => void events.trySend(e.event))
   await service.start()
   const untilEvent = async (name: string) => {
     for await (const event of events) if (event === name) return

@@ -61,15 +61,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 // #region levels
 /**
- * How loud each event is. A job's normal path is `debug` apart from its
- * creation and its end; a retry is `info` (it is expected); an attempt
+ * How loud each event is. Every step of a job's normal path is `info`,
+ * so that the default level tells a job's whole story; a skipped id is
+ * `debug` (another worker has the job, nothing went wrong); an attempt
  * that fails or times out is `warn`, and `error` only when the job has
  * failed for good.
  */
 export const EVENT_LEVELS: { readonly [N in JobEventName]: Level } = {
   job_created: 'info',
-  job_enqueued: 'debug',
-  job_started: 'debug',
+  job_enqueued: 'info',
+  job_started: 'info',
   job_completed: 'info',
   job_failed: 'warn', // `error` when final: see levelOf
   job_retried: 'info',

@@ -131,20 +131,22 @@ async function runAttempt(
   // the outcome takes no signal, least of all the aborted one.
   const duration_ms = Math.round(performance.now() - startedAt)
   const ended = { ...attempt, duration_ms }
-  // An aborted signal decides, whatever the handler did after it; a
-  // cancel wins over the others: its client wants the job never run again.
+  if (failure === undefined) {
+    // It did its work, even if its signal aborted meanwhile: failing it
+    // now would run that work again.
+    const done = await options.store.transition(job.id, 'processing', 'completed')
+    if (done !== undefined) events?.emit('job_completed', ended)
+    return done
+  }
+  // It failed. If its signal aborted, the abort is why; a cancel wins
+  // over the others: its client wants the job never run again.
   if (cancel.aborted) return recordCanceled(options, job, ended)
   const { jobSignal } = options
   if (jobSignal?.aborted && signal.reason === jobSignal.reason) {
     // The service stopped it, not its own failure: back in line.
     return options.store.transition(job.id, 'processing', 'pending')
   }
-  if (signal.aborted) failure = { error: signal.reason }
-  if (failure === undefined) {
-    const done = await options.store.transition(job.id, 'processing', 'completed')
-    if (done !== undefined) events?.emit('job_completed', ended)
-    return done
-  }
+  if (signal.aborted) failure = { error: signal.reason } // timed out
   return recordFailure(options, job, failure.error, ended)
 }
 // #endregion one-signal

@@ -236,7 +236,7 @@ describe('GET /jobs', () => {
     const res = await app.request('/jobs?status=done')
     expect(res.status).toBe(400)
     expect(await res.json()).toEqual({
-      error: 'unknown status "done"; known statuses: pending, processing, completed, failed',
+      error: 'unknown status "done"; known statuses: pending, processing, retrying, completed, failed, canceled',
     })
   })
 })

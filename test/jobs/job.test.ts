@@ -23,34 +23,50 @@ const legal = allPairs.filter(([from, to]) => (TRANSITIONS[from] as readonly str
 const illegal = allPairs.filter(([from, to]) => !(TRANSITIONS[from] as readonly string[]).includes(to))
 
 describe('the transition table', () => {
-  it('store-legal-transitions: the table allows exactly pending→processing, processing→completed and processing→failed', () => {
-    expect(legal).toEqual([
-      ['pending', 'processing'],
-      ['processing', 'completed'],
-      ['processing', 'failed'],
+  it('states-table: the table allows exactly these ten moves, and completed, failed and canceled are final', () => {
+    expect(JOB_STATUSES).toEqual(['pending', 'processing', 'retrying', 'completed', 'failed', 'canceled'])
+    expect(legal.map(([from, to]) => `${from} → ${to}`)).toEqual([
+      'pending → processing',
+      'pending → retrying',
+      'pending → canceled',
+      'processing → pending',
+      'processing → retrying',
+      'processing → completed',
+      'processing → failed',
+      'processing → canceled',
+      'retrying → pending',
+      'retrying → canceled',
     ])
-    expect(JOB_STATUSES.filter(isFinished)).toEqual(['completed', 'failed'])
+    expect(JOB_STATUSES.filter(isFinished)).toEqual(['completed', 'failed', 'canceled'])
   })
 
-  it.each(legal)('moves a job from %s to %s', (from, to) => {
+  it('states-matrix: the matrix of every status pair holds 36 moves: 10 legal, 26 illegal', () => {
+    expect([allPairs.length, legal.length, illegal.length]).toEqual([36, 10, 26])
+  })
+
+  it.each(legal)('states-legal-succeeds: %s → %s succeeds', (from, to) => {
     expect(canTransition(from, to)).toBe(true)
     const moved = transition(jobIn(from) as Job & { status: typeof from }, to as never, later)
     expect(moved.status).toBe(to)
     expect(moved.updated_at).toBe(later.toISOString())
   })
 
-  it.each(illegal)('store-illegal-transition-throws: %s → %s throws IllegalTransitionError', (from, to) => {
+  it.each(illegal)('states-illegal-throws: %s → %s throws IllegalTransitionError', (from, to) => {
     expect(canTransition(from, to)).toBe(false)
     const attempt = () => transition(jobIn(from), to as never, later)
     expect(attempt).toThrow(IllegalTransitionError)
     expect(attempt).toThrow(`illegal transition: ${from} → ${to}`)
   })
 
-  it('rejects at compile time a transition the table lacks', () => {
+  it('states-compile-time: a transition the table lacks does not compile where both statuses are static', () => {
     const done = jobIn('completed') as Job & { status: 'completed' }
     // @ts-expect-error: NextStatus<'completed'> is never
     const attempt = () => transition(done, 'pending', later)
     expect(attempt).toThrow(IllegalTransitionError)
+    const waiting = jobIn('retrying') as Job & { status: 'retrying' }
+    // @ts-expect-error: a retry waits out of the queue; no worker runs it
+    const skip = () => transition(waiting, 'processing', later)
+    expect(skip).toThrow(IllegalTransitionError)
   })
 
   it('counts an attempt when a job starts processing, and records last_error', () => {
@@ -74,6 +90,7 @@ describe('newJob', () => {
       status: 'pending',
       attempts: 0,
       max_retries: 3,
+      timeout_ms: 120_000,
       last_error: null,
       run_at: now.toISOString(),
       created_at: now.toISOString(),

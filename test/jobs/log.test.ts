@@ -102,8 +102,7 @@ describe('attachLogger', () => {
     const { lines, logger } = captured('info')
     attachLogger(events, logger)
     events.emit('job_created', { job_id: 'job-1', type: 'sleep' })
-    events.emit('job_enqueued', { job_id: 'job-1', type: 'sleep' })
-    events.emit('job_started', attempt)
+    events.emit('job_skipped', { job_id: 'job-1', worker_id: 'worker-1' })
     events.emit('job_timed_out', { ...attempt, timeout_ms: 100 })
     expect(lines.map((line) => line['event'])).toEqual([
       'job_created',
@@ -111,7 +110,7 @@ describe('attachLogger', () => {
     ])
   })
 
-  it('logs every event name the bus knows, in order, at debug', () => {
+  it('logs the events in the order they come, skipped ids at debug', () => {
     const events = new JobEvents()
     const { lines, logger } = captured('debug')
     attachLogger(events, logger)
@@ -161,13 +160,15 @@ describe('LOG_LEVEL', () => {
 })
 
 describe('the observability-logs example', () => {
-  it('writes the info lines of its events as JSON, debug ones left out', async () => {
+  it('writes a line per event as JSON, at info and above', async () => {
     const lines: string[] = []
     await main((line) => lines.push(line))
     const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>)
     expect(logged.map((line) => [line['level'], line['event']])).toEqual([
       ['info', 'worker_started'],
       ['info', 'job_created'],
+      ['info', 'job_enqueued'],
+      ['info', 'job_started'],
       ['error', 'job_failed'],
       ['info', 'worker_stopped'],
     ])

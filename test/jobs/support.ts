@@ -74,3 +74,25 @@ export async function nextRun(started: Channel<GatedRun>): Promise<GatedRun> {
   if (!received.ok) throw new Error('no more runs')
   return received.value
 }
+
+/**
+ * Like `gatedHandlers`, plus a type `stubborn` whose runs ignore their
+ * signal: they end only when the test calls `finish()` or `fail()`.
+ */
+export function gatedAndStubbornHandlers(capacity = 10_000) {
+  const gated = gatedHandlers(capacity)
+  gated.handlers.register('stubborn', {
+    run(job, { signal }) {
+      gated.runs.set(job.id, (gated.runs.get(job.id) ?? 0) + 1)
+      const gate = deferred()
+      gated.started.trySend({
+        job,
+        signal,
+        finish: () => gate.resolve(),
+        fail: (message) => gate.reject(new Error(message)),
+      })
+      return gate.promise
+    },
+  })
+  return gated
+}

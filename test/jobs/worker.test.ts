@@ -1,17 +1,23 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { spawn } from '../../src/concurrency/task.ts'
 import { HandlerRegistry } from '../../src/jobs/handlers.ts'
 import { MemoryStore } from '../../src/jobs/memory-store.ts'
 import { createJobQueue } from '../../src/jobs/queue.ts'
-import { processJob, runWorker, type WorkerEvent } from '../../src/jobs/worker.ts'
-import { gatedHandlers, nextRun } from './support.ts'
+import { JobEvents, type JobEvent } from '../../src/jobs/events.ts'
+import { processJob, runWorker } from '../../src/jobs/worker.ts'
+import { RunningJobs } from '../../src/jobs/cancel.ts'
+import { JobTimeoutError } from '../../src/jobs/errors.ts'
+import type { NewJob } from '../../src/jobs/job.ts'
+import { gatedAndStubbornHandlers, gatedHandlers, nextRun } from './support.ts'
 
 function setup(handlers = gatedHandlers()) {
   const store = new MemoryStore()
   const queue = createJobQueue(10)
-  const events: WorkerEvent[] = []
+  const events: JobEvent[] = []
+  const bus = new JobEvents()
+  bus.subscribe((event) => events.push(event))
   const stop = new AbortController()
   const hardStop = new AbortController()
   const options = {
@@ -21,7 +27,7 @@ function setup(handlers = gatedHandlers()) {
     handlers: handlers.handlers,
     signal: stop.signal,
     jobSignal: hardStop.signal,
-    onEvent: (event: WorkerEvent) => events.push(event),
+    events: bus,
   }
   async function enqueue(type = 'gated') {
     const job = await store.create({ type })
@@ -53,7 +59,9 @@ describe('runWorker', () => {
 
   it('worker-records-failure: a handler that throws leaves the job failed with its message', async () => {
     const t = setup()
-    const id = await t.enqueue()
+    const job = await t.store.create({ type: 'gated', max_retries: 0 })
+    t.queue.trySend(job.id)
+    const id = job.id
     const worker = spawn('worker', () => runWorker(t.options))
     ;(await nextRun(t.started)).fail('disk full')
     t.queue.close()
@@ -61,7 +69,7 @@ describe('runWorker', () => {
     expect(await t.store.get(id)).toMatchObject({ status: 'failed', last_error: 'disk full' })
   })
 
-  it('fails a job whose type no handler has, naming the known ones', async () => {
+  it('fails for good, with no retry, a job whose type no handler has, naming the known ones', async () => {
     const t = setup()
     const id = await t.enqueue('vanished')
     t.queue.close()
@@ -131,7 +139,7 @@ describe('runWorker', () => {
     expect(t.runs.has(queued)).toBe(false)
   })
 
-  it('worker-hard-stop-aborts-job: aborting the job signal aborts the running handler', async () => {
+  it('worker-hard-stop-aborts-job: aborting the job signal aborts the running handler, and the job goes back to pending', async () => {
     const t = setup()
     const id = await t.enqueue()
     const worker = spawn('worker', () => runWorker(t.options))
@@ -140,10 +148,7 @@ describe('runWorker', () => {
     expect(run.signal.aborted).toBe(true)
     t.queue.close()
     await worker
-    expect(await t.store.get(id)).toMatchObject({
-      status: 'failed',
-      last_error: 'shutdown deadline passed',
-    })
+    expect(await t.store.get(id)).toMatchObject({ status: 'pending', attempts: 1 })
   })
 
   it('runs the real sleep handler and completes the job', async () => {
@@ -154,14 +159,14 @@ describe('runWorker', () => {
     expect(done?.status).toBe('completed')
   })
 
-  it('treats a handler that throws before returning a promise as a failed job', async () => {
+  it('treats a handler that throws before returning a promise as a failed attempt', async () => {
     const store = new MemoryStore()
     const handlers = new HandlerRegistry().register('sync', {
       run: () => {
         throw new Error('thrown at once')
       },
     })
-    const job = await store.create({ type: 'sync' })
+    const job = await store.create({ type: 'sync', max_retries: 0 })
     const done = await processJob({ name: 'w', store, queue: createJobQueue(1), handlers }, job.id)
     expect(done).toMatchObject({ status: 'failed', last_error: 'thrown at once' })
   })
@@ -178,5 +183,163 @@ describe('the job domain', () => {
         expect(line, file).not.toMatch(/hono|\/http\/|node:http|\.\.\/service/)
       }
     }
+  })
+})
+
+const T0 = new Date('2030-01-01T00:00:00.000Z')
+
+/** A worker under fake timers, with a fixed retry jitter of 0.5. */
+function timedSetup() {
+  const { handlers, started } = gatedAndStubbornHandlers()
+  const store = new MemoryStore()
+  const queue = createJobQueue(10)
+  const events: JobEvent[] = []
+  const bus = new JobEvents()
+  bus.subscribe((event) => events.push(event))
+  const hardStop = new AbortController()
+  const running = new RunningJobs()
+  const options = {
+    name: 'worker-1',
+    store,
+    queue,
+    handlers,
+    events: bus,
+    running,
+    jobSignal: hardStop.signal,
+    retry: { baseMs: 1_000, maxMs: 60_000, random: () => 0.5 },
+    now: () => new Date(),
+  }
+  const stop = new AbortController()
+  const worker = spawn('worker', () => runWorker({ ...options, signal: stop.signal }))
+  async function enqueue(input: NewJob) {
+    const job = await store.create(input)
+    queue.trySend(job.id)
+    return job.id
+  }
+  async function end() {
+    queue.close()
+    await worker
+  }
+  const names = () => events.map((e) => e.event).filter((e) => !e.startsWith('worker_'))
+  return { store, queue, events, names, hardStop, running, started, enqueue, end }
+}
+
+describe('one signal per job', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 })
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('retries-failed-attempt: a failed attempt with retries left waits as retrying, run_at pushed back by the backoff', async () => {
+    const t = timedSetup()
+    const id = await t.enqueue({ type: 'gated' })
+    ;(await nextRun(t.started)).fail('upstream answered 503')
+    await t.end()
+    // Attempt 1: ceiling 1000 ms, jitter 0.5 → 500 + 250 ms.
+    expect(await t.store.get(id)).toMatchObject({
+      status: 'retrying',
+      attempts: 1,
+      last_error: 'upstream answered 503',
+      run_at: new Date(T0.getTime() + 750).toISOString(),
+    })
+    expect(t.names()).toEqual(['job_started', 'job_failed', 'job_retried'])
+    expect(t.events[2]).toMatchObject({ event: 'job_failed', final: false })
+  })
+
+  it('retries-failed-for-good: a failed attempt with no retry left makes the job failed for good', async () => {
+    const t = timedSetup()
+    const id = await t.enqueue({ type: 'gated', max_retries: 0 })
+    ;(await nextRun(t.started)).fail('bad input')
+    await t.end()
+    expect(await t.store.get(id)).toMatchObject({ status: 'failed', last_error: 'bad input' })
+    expect(t.events.find((e) => e.event === 'job_failed')).toMatchObject({ final: true })
+  })
+
+  it('timeouts-timed-out: a job past its timeout_ms has its signal aborted, and the attempt fails with "timed out after N ms", to be retried', async () => {
+    const t = timedSetup()
+    const id = await t.enqueue({ type: 'gated', timeout_ms: 500 })
+    const run = await nextRun(t.started)
+    await vi.advanceTimersByTimeAsync(499)
+    expect(run.signal.aborted).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(run.signal.reason).toBeInstanceOf(JobTimeoutError)
+    await t.end()
+    expect(await t.store.get(id)).toMatchObject({
+      status: 'retrying',
+      attempts: 1,
+      last_error: 'timed out after 500 ms',
+    })
+    expect(t.names()).toEqual(['job_started', 'job_timed_out', 'job_failed', 'job_retried'])
+  })
+
+  it.each(['timeout', 'cancel', 'hard stop'] as const)(
+    'timeouts-one-signal: the handler gets one signal, and a %s aborts it',
+    async (source) => {
+      const t = timedSetup()
+      const id = await t.enqueue({ type: 'gated', timeout_ms: 1_000 })
+      const run = await nextRun(t.started)
+      if (source === 'timeout') await vi.advanceTimersByTimeAsync(1_000)
+      if (source === 'cancel') expect(t.running.cancel(id)).toBe(true)
+      if (source === 'hard stop') t.hardStop.abort(new Error('deadline'))
+      expect(run.signal.aborted).toBe(true)
+      await t.end()
+      const expected = { timeout: 'retrying', cancel: 'canceled', 'hard stop': 'pending' }
+      expect((await t.store.get(id))?.status).toBe(expected[source])
+    },
+  )
+
+  it('timeouts-timer-cleared: an attempt that ends in time leaves no timer behind', async () => {
+    const t = timedSetup()
+    await t.enqueue({ type: 'gated', timeout_ms: 60_000 })
+    const run = await nextRun(t.started)
+    expect(vi.getTimerCount()).toBe(1)
+    run.finish()
+    await t.end()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('timeouts-no-zombie: a handler that ignores its signal keeps its job processing, and its worker busy, until it returns', async () => {
+    const t = timedSetup()
+    const stuck = await t.enqueue({ type: 'stubborn', timeout_ms: 500 })
+    const next = await t.enqueue({ type: 'gated' })
+    const run = await nextRun(t.started)
+    await vi.advanceTimersByTimeAsync(10_000) // 20 times its timeout
+    expect(run.signal.aborted).toBe(true)
+    expect((await t.store.get(stuck))?.status).toBe('processing')
+    expect((await t.store.get(next))?.status).toBe('pending')
+    expect(t.queue.length).toBe(1) // the worker is still busy
+    expect(t.names()).toEqual(['job_started', 'job_timed_out'])
+    run.fail('gave up at last')
+    ;(await nextRun(t.started)).finish()
+    await t.end()
+    expect(await t.store.get(stuck)).toMatchObject({
+      status: 'retrying',
+      last_error: 'timed out after 500 ms',
+    })
+    expect((await t.store.get(next))?.status).toBe('completed')
+  })
+
+  it('timeouts-late-success-completes: a handler that ignores its signal and then succeeds completes its job: its work is done, and a retry would do it twice', async () => {
+    const t = timedSetup()
+    const id = await t.enqueue({ type: 'stubborn', timeout_ms: 500 })
+    const run = await nextRun(t.started)
+    await vi.advanceTimersByTimeAsync(500)
+    run.finish()
+    await t.end()
+    expect((await t.store.get(id))?.status).toBe('completed')
+    expect(t.names()).toEqual(['job_started', 'job_timed_out', 'job_completed'])
+  })
+
+  it('timeouts-cancel-wins: a cancel after the timeout makes the job canceled, not retried', async () => {
+    const t = timedSetup()
+    const id = await t.enqueue({ type: 'stubborn', timeout_ms: 500 })
+    const run = await nextRun(t.started)
+    await vi.advanceTimersByTimeAsync(500)
+    t.running.cancel(id)
+    run.fail('stopped')
+    await t.end()
+    expect((await t.store.get(id))?.status).toBe('canceled')
   })
 })

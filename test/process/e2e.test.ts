@@ -10,7 +10,8 @@ afterEach(async () => {
 })
 
 async function started(env: Record<string, string> = {}) {
-  service = startService({ PORT: '0', HOST: '127.0.0.1', ...env })
+  // `debug`, so that `job_started` is logged too.
+  service = startService({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...env })
   const { url } = await service.waitFor((e) => e.event === 'listening')
   return { service, url: url as string }
 }

@@ -1,9 +1,11 @@
 // The CPU-bound work of the `hash` job, in plain JavaScript so that a
-// worker thread can load it with no TypeScript loader. Measured here:
-// piscina starts a thread on this file in about 60 ms; the same file as
-// `.ts` with `execArgv: ['--import', 'tsx']` took 500 to 900 ms per
-// thread, and would not load at all under vitest, whose TypeScript
-// support does not reach into new threads. Types: `hash-chain.d.mts`.
+// worker thread can load it with no TypeScript loader. Measured once on
+// the 2-core machine that wrote this: a thread starts on this file in
+// 40 to 90 ms; with tsx's loader in the thread (a `.ts` file and
+// `execArgv: ['--import', 'tsx']`, or flags inherited from `npm start`),
+// 400 to 900 ms. And a `.ts` file would not load at all under vitest,
+// whose TypeScript support does not reach into new threads.
+// Types: `hash-chain.d.mts`.
 // Imports node:crypto only; nothing runs at import time.
 import { createHash } from 'node:crypto'
 

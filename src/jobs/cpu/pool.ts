@@ -62,19 +62,17 @@ export interface CpuPool {
 export interface CpuPoolOptions {
   /** The most threads at once (default: {@link defaultCpuPoolSize}). */
   readonly size?: number
-  /** How long an idle thread is kept before it exits (default 30 s). */
-  readonly idleTimeoutMs?: number
 }
 
 // #region create
 /**
  * A pool of up to `size` threads. Threads start on demand (none at
- * first, so creating a pool costs nothing) and exit after
- * `idleTimeoutMs` idle. Work beyond `size` waits in piscina's queue:
- * bound it upstream, as the job service does with its worker count.
+ * first, so creating a pool costs nothing) and are kept until `close`.
+ * Work beyond `size` waits in piscina's queue: bound it upstream, as
+ * the job service does with its worker count.
  */
 export function createCpuPool(options: CpuPoolOptions = {}): CpuPool {
-  const { size = defaultCpuPoolSize(), idleTimeoutMs = 30_000 } = options
+  const { size = defaultCpuPoolSize() } = options
   if (!Number.isSafeInteger(size) || size < 1) {
     throw new TypeError(
       `Expected \`size\` to be an integer from 1 and up, got \`${size}\``,
@@ -84,7 +82,13 @@ export function createCpuPool(options: CpuPoolOptions = {}): CpuPool {
     filename: new URL('./hash-chain.mjs', import.meta.url).href,
     minThreads: 0,
     maxThreads: size,
-    idleTimeout: idleTimeoutMs,
+    // No idle timeout: piscina 5 can lose an idle timer it replaces,
+    // leaving it pending; an idle thread costs only its memory.
+    idleTimeout: Number.POSITIVE_INFINITY,
+    // A thread inherits the process's flags, tsx's loader included under
+    // `npm start`, which slows each start several times over. The task
+    // file is plain JavaScript and needs none of them.
+    execArgv: [],
   })
   // An error with no task to reject (a thread that died while idle) is
   // emitted on the pool; unhandled, it would crash the process.

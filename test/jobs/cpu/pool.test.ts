@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hashChain } from '../../../src/jobs/cpu/hash-chain.mjs'
 import {
@@ -43,6 +45,23 @@ describe('createCpuPool', () => {
     await Promise.all([pool.hash(10), pool.hash(10), pool.hash(10)])
     expect(pool.threads).toBeGreaterThan(0)
     expect(pool.threads).toBeLessThanOrEqual(2)
+  })
+
+  it('works in a process run with node --import tsx, which exits once closed', async () => {
+    const program = `
+      const { createCpuPool } = await import('./src/jobs/cpu/pool.ts')
+      const pool = createCpuPool({ size: 1 })
+      console.log(await pool.hash(2))
+      await pool.close()
+    `
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '--eval',
+      program,
+    ])
+    expect(stdout.trim()).toBe(hashChain(2))
   })
 
   it('defaults its size to the cores less one, at least one', () => {
