@@ -31,7 +31,9 @@ import type { JobStore } from './jobs/store.ts'
 // #region parts
 /** The HTTP server's part; a `node:http` `Server` has all of it. */
 export interface ShutdownServer {
-  getConnections(callback: (error: Error | null, count: number) => void): unknown
+  getConnections(
+    callback: (error: Error | null, count: number) => void,
+  ): unknown
   /** Stops accepting; calls back once every connection has ended. */
   close(callback?: (error?: Error) => void): unknown
   closeIdleConnections(): void
@@ -83,7 +85,10 @@ export interface ShutdownParts {
 // #endregion parts
 
 /** Writes one structured log event (`main.ts` writes a JSON line). */
-export type ShutdownLog = (event: string, fields: Record<string, unknown>) => void
+export type ShutdownLog = (
+  event: string,
+  fields: Record<string, unknown>,
+) => void
 
 /** Options of {@link shutdown}. */
 export interface ShutdownOptions {
@@ -182,6 +187,8 @@ export async function shutdown(
   let producersStopped = true
   let held: string[] = []
   let abandoned: string[] = []
+  let counts = { finished: 0, requeued: 0 }
+  let tasks_left: string[] = []
   try {
     // 1. No new work is accepted from here on.
     await phase('refuse_new_work', () => parts.refuseNewWork())
@@ -215,8 +222,9 @@ export async function shutdown(
         })
       }
     }
-    // 7. Nothing is left `processing`; close what the workers used. Each
-    //    step runs even if the one before it failed.
+    // 7. Nothing is left `processing`; count the outcomes while the
+    //    store is open; close what the workers used, then the store;
+    //    check that no task is left. Each step runs even if one failed.
     await phase('close_resources', async () => {
       const failed: unknown[] = []
       const step = (work: () => Promise<unknown>) =>
@@ -226,16 +234,22 @@ export async function shutdown(
         if (abandoned.length > 0) log('jobs_abandoned', { job_ids: abandoned })
         for (const id of abandoned) await requeue(store, id)
       })
+      await step(async () => {
+        counts = await countOutcomes(store, held, abandoned)
+      })
       await step(async () => threads?.close())
       await step(async () => store.close?.())
-      if (failed.length > 0) throw new AggregateError(failed, failed.map(messageOf).join('; '))
+      await step(async () => {
+        tasks_left = (options.tasksLeft ?? knownTasks)().map((t) => t.name)
+      })
+      if (failed.length > 0) {
+        throw new AggregateError(failed, failed.map(messageOf).join('; '))
+      }
     })
   } finally {
     deadline.clear()
   }
 
-  const counts = await countOutcomes(store, held, abandoned)
-  const tasks_left = (options.tasksLeft ?? knownTasks)().map((t) => t.name)
   const clean = abandoned.length + errors.length + tasks_left.length === 0
   const report: ShutdownReport = {
     phases,
@@ -270,7 +284,7 @@ function startDeadline(
     controller.abort(new ShutdownDeadlineError(message))
   }
   const timer = setTimeout(
-    () => pass('shutdown_deadline_passed', `shutdown deadline (${ms} ms) passed`),
+    () => pass('shutdown_deadline_passed', `deadline (${ms} ms) passed`),
     ms,
   )
   const onHurry = () =>

@@ -1,6 +1,9 @@
 import { request, Agent } from 'node:http'
 import { once } from 'node:events'
-import { afterEach, describe, expect, it } from 'vitest'
+import { Writable } from 'node:stream'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { Channel } from '../src/concurrency/channel.ts'
+import type { JobEvent, JobEventName } from '../src/jobs/events.ts'
 import type { Config } from '../src/config.ts'
 import type { Job } from '../src/jobs/job.ts'
 import { createLogger } from '../src/jobs/log.ts'
@@ -116,5 +119,127 @@ describe('createService', () => {
     const first = service.stop()
     expect(service.stop()).toBe(first)
     expect(await first).toEqual({ jobsAborted: false, abandoned: false })
+  })
+})
+
+/** Events of `service`, to wait on instead of sleeping. */
+function watch(service: Service) {
+  const seen = new Channel<JobEvent>(10_000)
+  service.events.subscribe((event) => void seen.trySend(event))
+  return async (name: JobEventName) => {
+    for await (const event of seen) if (event.event === name) return event
+    throw new Error(`no ${name}`)
+  }
+}
+
+function realService(overrides: Partial<Config> = {}, logger = createLogger({ level: 'silent' })) {
+  const service = createService({ ...config, ...overrides }, { logger, random: () => 0 })
+  running = service
+  return service
+}
+
+describe('the service, wired', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('retries-service-sweeper: a failed attempt is retried by the sweeper the service runs, then completes', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const service = realService({ retryBaseMs: 100, retryMaxMs: 100, sweeperIntervalMs: 1_000 })
+    const next = watch(service)
+    await service.start()
+    const job = (await (await post(service, { type: 'fail', payload: { times: 1 } })).json()) as Job
+    expect(await next('job_retried')).toMatchObject({ job_id: job.id, attempt: 1 })
+    expect((await service.store.get(job.id))?.status).toBe('retrying')
+    await vi.advanceTimersByTimeAsync(1_000) // the sweeper's next pass
+    expect(await next('job_completed')).toMatchObject({ job_id: job.id, attempt: 2 })
+    const metrics = await (await service.app.request('/metrics')).json()
+    expect(metrics).toEqual({
+      jobs_created: 1,
+      jobs_completed: 1,
+      jobs_failed: 0,
+      jobs_retried: 1,
+      jobs_canceled: 0,
+      jobs_timed_out: 0,
+      jobs_in_progress: 0,
+      queue_depth: 0,
+    })
+  })
+
+  it('observability-service-metrics: after a known sequence of jobs, GET /metrics counts each outcome', async () => {
+    const service = realService({ workerCount: 1 })
+    const next = watch(service)
+    await service.start()
+    await post(service, { type: 'sleep', payload: { ms: 0 } })
+    await next('job_completed')
+    await post(service, { type: 'fail', max_retries: 0 })
+    await next('job_failed')
+    await post(service, { type: 'sleep', payload: { ms: 0 } })
+    await next('job_completed')
+    // One that waits forever, canceled while it runs.
+    const held = (await (await post(service, { type: 'sleep', payload: { ms: 60_000 } })).json()) as Job
+    await next('job_started')
+    const cancel = await service.app.request(`/jobs/${held.id}/cancel`, { method: 'POST' })
+    expect(cancel.status).toBe(202)
+    await next('job_canceled')
+    const text = await (await service.app.request('/metrics?format=prometheus')).text()
+    const values = Object.fromEntries(
+      text.split('\n').filter((l) => /^\w+ \d+$/.test(l)).map((l) => l.split(' ')),
+    )
+    expect(values).toMatchObject({
+      jobs_created_total: '4',
+      jobs_completed_total: '2',
+      jobs_failed_total: '1',
+      jobs_canceled_total: '1',
+      jobs_in_progress: '0',
+      queue_depth: '0',
+    })
+  })
+
+  it('observability-service-logs: the service logs job events as JSON lines with event, job_id, worker_id and attempt', async () => {
+    const lines: Record<string, unknown>[] = []
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)) as Record<string, unknown>)
+        done()
+      },
+    })
+    const service = realService({ workerCount: 1 }, createLogger({ level: 'info', destination }))
+    const next = watch(service)
+    await service.start()
+    const job = (await (await post(service, { type: 'sleep', payload: { ms: 0 } })).json()) as Job
+    await next('job_completed')
+    await service.stop()
+    const events = lines.map((l) => l['event'])
+    expect(events).toEqual([
+      'worker_started',
+      'listening',
+      'job_created',
+      'job_enqueued',
+      'job_started',
+      'job_completed',
+      'worker_stopped',
+    ])
+    expect(lines[5]).toMatchObject({
+      level: 'info',
+      event: 'job_completed',
+      job_id: job.id,
+      worker_id: 'worker-1',
+      attempt: 1,
+    })
+    expect(JSON.stringify(lines)).not.toContain('payload')
+  })
+
+  it('runs hash jobs on its thread pool, and a stop leaves no thread behind', async () => {
+    const service = realService()
+    const next = watch(service)
+    await service.start()
+    const res = await post(service, { type: 'hash', payload: { rounds: 1_000 } })
+    expect(res.status).toBe(201)
+    const job = (await res.json()) as Job
+    expect(await next('job_completed')).toMatchObject({ job_id: job.id })
+    await service.stop()
+    // The leak check after this test fails if a worker thread is alive.
+    expect((await service.store.get(job.id))?.status).toBe('completed')
   })
 })

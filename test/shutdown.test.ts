@@ -181,7 +181,7 @@ afterEach(() => {
 })
 
 describe('shutdown', () => {
-  it('shutdown-phase-order: producers stop first, then the queue closes, then the workers finish, then resources close', async () => {
+  it('testing-fakes-phase-order: with every part faked, the stop is seen to stop producers first, then close the queue, then let the workers finish, then close resources', async () => {
     const { parts, settings, calls, workers } = fakeService()
     const job = await workers.hold()
     const stopping = shutdown(parts, settings)
@@ -216,7 +216,7 @@ describe('shutdown', () => {
     })
   })
 
-  it('shutdown-phase-order: each phase is logged as it starts and as it ends, with its duration', async () => {
+  it('each phase is logged as it starts and as it ends, with its duration', async () => {
     const { parts, settings, logs } = fakeService()
     const report = await shutdown(parts, settings)
     const phaseLogs = logs.filter((l) => l.event.startsWith('shutdown_phase'))
@@ -230,7 +230,7 @@ describe('shutdown', () => {
     }
   })
 
-  it('shutdown-report-line: the stop ends with one shutdown_report log event that holds the report', async () => {
+  it('the stop ends with one shutdown_report log event that holds the report', async () => {
     const { parts, settings, logs, workers } = fakeService({ connections: 3 })
     const job = await workers.hold()
     const stopping = shutdown(parts, settings)
@@ -254,7 +254,7 @@ describe('shutdown', () => {
     expect(report.connections_closed).toBe(3)
   })
 
-  it('shutdown-queue-after-producers: a producer waiting on a full queue stops cleanly, because the queue closes after it has', async () => {
+  it('testing-wrong-way-fails: a producer waiting on a full queue stops cleanly, because the stop closes the queue after the producer has stopped', async () => {
     const { parts, settings } = fakeService()
     const queue = new Channel<string>(1)
     const producer = startProducer(queue, ['a', 'b', 'c'])
@@ -268,7 +268,7 @@ describe('shutdown', () => {
     expect(producer.state).toBe('fulfilled')
   })
 
-  it('shutdown-queue-after-producers: the wrong order, queue first, makes the same producer fail with a send on a closed channel', async () => {
+  it('testing-wrong-way-fails: the wrong order, queue first, makes the same producer fail with a send on a closed channel', async () => {
     const queue = new Channel<string>(1)
     const producer = startProducer(queue, ['a', 'b', 'c'])
     await turn()
@@ -277,7 +277,7 @@ describe('shutdown', () => {
     )
   })
 
-  it('shutdown-producer-left-running: a producer that does not stop within the grace keeps the queue open and fails the stop', async () => {
+  it('a producer that does not stop within the grace keeps the queue open and fails the stop', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const { parts, settings, queue } = fakeService()
     const stuck = deferred()
@@ -304,7 +304,7 @@ describe('shutdown', () => {
     stuck.resolve()
   })
 
-  it('shutdown-deadline: running jobs are aborted only when the deadline passes, and go back to pending', async () => {
+  it('testing-fake-timers: in fake time, running jobs are aborted exactly when the 10 s deadline passes, not 1 ms before, and go back to pending', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const { parts, settings, calls, workers, store } = fakeService()
     const job = await workers.hold('stops-on-abort')
@@ -327,7 +327,7 @@ describe('shutdown', () => {
     })
   })
 
-  it('shutdown-deadline: the jobs are aborted with a ShutdownDeadlineError', async () => {
+  it('the jobs are aborted with a ShutdownDeadlineError', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const { parts, settings, workers } = fakeService()
     const reasons: unknown[] = []
@@ -349,7 +349,7 @@ describe('shutdown', () => {
     expect(reasons[0]).toBeInstanceOf(ShutdownDeadlineError)
   })
 
-  it('shutdown-abandoned: a job that ignores its signal is reported abandoned after the grace, set pending, and the stop still ends with exit code 1', async () => {
+  it('a job that ignores its signal is reported abandoned after the grace, set pending, and the stop still ends with exit code 1', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const { parts, settings, workers, store, logs } = fakeService()
     const stubborn = await workers.hold('ignores-abort')
@@ -375,7 +375,7 @@ describe('shutdown', () => {
     expect((await store.get(stubborn))?.status).toBe('pending')
   })
 
-  it('shutdown-hurry: a second signal during the wait aborts the jobs at once, without waiting for the deadline', async () => {
+  it('a second signal during the wait aborts the jobs at once, without waiting for the deadline', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const { parts, settings, calls, workers, logs } = fakeService()
     await workers.hold('stops-on-abort')
@@ -392,7 +392,7 @@ describe('shutdown', () => {
     expect(logs.map((l) => l.event)).toContain('shutdown_hurried')
   })
 
-  it('shutdown-hurry: a second signal while requests are in flight closes their connections and goes on', async () => {
+  it('a second signal while requests are in flight closes their connections and goes on', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const { parts, settings, calls, server } = fakeService({
       connections: 2,
@@ -408,7 +408,7 @@ describe('shutdown', () => {
     expect(server.connections).toBe(2)
   })
 
-  it('shutdown-http-deadline: requests in flight may finish until the deadline, then their connections are closed', async () => {
+  it('requests in flight may finish until the deadline, then their connections are closed', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const { parts, settings, calls, server } = fakeService({
       connections: 1,
@@ -424,7 +424,7 @@ describe('shutdown', () => {
     expect(calls).toContain('server.closeAllConnections')
   })
 
-  it('shutdown-goes-on-after-failure: a phase that fails is reported, the later phases still run, and the exit code is 1', async () => {
+  it('a phase that fails is reported, the later phases still run, and the exit code is 1', async () => {
     const { parts, settings, calls } = fakeService()
     const report = await shutdown(
       {
@@ -442,7 +442,7 @@ describe('shutdown', () => {
     expect(report.exit_code).toBe(1)
   })
 
-  it('shutdown-tasks-left: a tracked task still alive at the end is named in the report and fails the stop', async () => {
+  it('a tracked task still alive at the end is named in the report and fails the stop', async () => {
     const { parts, settings } = fakeService()
     const report = await shutdown(parts, {
       ...settings,
@@ -452,7 +452,7 @@ describe('shutdown', () => {
     expect(report.exit_code).toBe(1)
   })
 
-  it('shutdown-not-started: a service whose server and workers never started stops with the phases that apply', async () => {
+  it('a service whose server and workers never started stops with the phases that apply', async () => {
     const { parts, settings } = fakeService()
     const report = await shutdown(
       { ...parts, server: undefined, workers: undefined, threads: undefined },
@@ -470,7 +470,7 @@ describe('shutdown', () => {
 })
 
 describe('shutdown with a real HTTP server', () => {
-  it('shutdown-keep-alive: an idle keep-alive connection does not hold the stop open, and a request in flight gets its answer', async () => {
+  it('an idle keep-alive connection does not hold the stop open, and a request in flight gets its answer', async () => {
     const answer = deferred()
     const arrived = deferred()
     const server: Server = createServer((req, res) => {

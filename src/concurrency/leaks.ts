@@ -255,10 +255,18 @@ function isRepeating(target: object): boolean {
   return typeof repeat === 'number'
 }
 
-// AbortSignal.timeout() makes an unref'ed timer that nobody can clear and
-// that holds its signal weakly: not a leak anyone can fix.
+// Timers that Node makes for itself and that no caller can clear: not a
+// leak anyone can fix. AbortSignal.timeout() holds its signal weakly; the
+// HTTP server caches its Date header for up to a second; fetch (undici)
+// runs one shared clock for its own timeouts.
+const NODE_OWN_TIMERS = [
+  'at AbortSignal.timeout',
+  'at cache (node:internal/http:',
+  'at refreshTimeout (node:internal/deps/undici/',
+]
+
 function isUntracked(stack: string | undefined): boolean {
-  return stack?.includes('at AbortSignal.timeout') ?? false
+  return NODE_OWN_TIMERS.some((frame) => stack?.includes(frame) ?? false)
 }
 
 /** The report of `leaks`: a count, then each leak, separated by `; `. */

@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process'
+import { createServer as createHttpServer } from 'node:http'
 import { once } from 'node:events'
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import { Worker } from 'node:worker_threads'
@@ -242,5 +243,21 @@ describe('the report (src/examples/leaks-report.ts)', () => {
       /^2 leaks: task "worker-1" \(pending \d+ ms\) created at src\/examples\/leaks-report\.ts:\d+:\d+; interval created at src\/examples\/leaks-report\.ts:\d+:\d+$/,
     )
     await expectNoLeaks()
+  })
+})
+
+describe("Node's own timers", () => {
+  it('the HTTP Date-header cache and fetch’s shared clock are not reported', async () => {
+    const server = createHttpServer((_req, res) => res.end('ok'))
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const { port } = server.address() as AddressInfo
+    const res = await fetch(`http://127.0.0.1:${port}/`)
+    expect(await res.text()).toBe('ok')
+    server.closeAllConnections()
+    server.close()
+    await once(server, 'close')
+    // Both timers are still pending now; neither is anyone's to clear.
+    expect(findLeaks().filter((leak) => leak.kind === 'timeout')).toEqual([])
   })
 })

@@ -5,6 +5,9 @@ import { HandlerRegistry, sleepJob } from '../../src/jobs/handlers.ts'
 import { MAX_PAYLOAD_DEPTH, type Job } from '../../src/jobs/job.ts'
 import { MemoryStore } from '../../src/jobs/memory-store.ts'
 import { createJobQueue } from '../../src/jobs/queue.ts'
+import { RunningJobs } from '../../src/jobs/cancel.ts'
+import { JobEvents } from '../../src/jobs/events.ts'
+import { createJobMetrics } from '../../src/jobs/metrics.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 const RFC3339_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
@@ -307,3 +310,119 @@ function countingStream(chunk: number, total: number) {
   })
   return { stream, bytesPulled: () => pulled }
 }
+
+describe('POST /jobs with retries and a timeout', () => {
+  it('retries-max-retries-settable: max_retries and timeout_ms are stored as given, within their bounds', async () => {
+    const { app } = setup()
+    const res = await postJobs(app, '{"type":"noop","max_retries":0,"timeout_ms":500}')
+    expect(res.status).toBe(201)
+    expect(await res.json()).toMatchObject({ max_retries: 0, timeout_ms: 500 })
+    const defaults = (await (await postJobs(app, '{"type":"noop"}')).json()) as Job
+    expect([defaults.max_retries, defaults.timeout_ms]).toEqual([3, 120_000])
+  })
+
+  it('takes the default timeout it is given (JOB_TIMEOUT_MS)', async () => {
+    const { app } = setup({ defaultTimeoutMs: 2_500 })
+    const job = (await (await postJobs(app, '{"type":"noop"}')).json()) as Job
+    expect(job.timeout_ms).toBe(2_500)
+  })
+
+  it.each([
+    ['"max_retries":11', 'max_retries must be an integer from 0 to 10'],
+    ['"max_retries":-1', 'max_retries must be an integer from 0 to 10'],
+    ['"max_retries":1.5', 'max_retries must be an integer from 0 to 10'],
+    ['"max_retries":"3"', 'max_retries must be an integer from 0 to 10'],
+    ['"timeout_ms":0', 'timeout_ms must be an integer from 1 to 3600000'],
+    ['"timeout_ms":3600001', 'timeout_ms must be an integer from 1 to 3600000'],
+  ])('retries-bounds-400: %s answers 400 and stores nothing', async (field, message) => {
+    const { app, store } = setup()
+    const res = await postJobs(app, `{"type":"noop",${field}}`)
+    expect(res.status).toBe(400)
+    expect(await res.json()).toEqual({ error: message })
+    expect(await store.list()).toEqual([])
+  })
+})
+
+describe('POST /jobs/:id/cancel', () => {
+  it('timeouts-cancel-http: 200 with the canceled job when pending, 202 while running, 409 when finished, 404 when unknown', async () => {
+    const { app, store } = setup()
+    const pending = (await (await postJobs(app, '{"type":"noop"}')).json()) as Job
+    const ok = await app.request(`/jobs/${pending.id}/cancel`, { method: 'POST' })
+    expect(ok.status).toBe(200)
+    expect(await ok.json()).toMatchObject({ id: pending.id, status: 'canceled' })
+
+    const again = await app.request(`/jobs/${pending.id}/cancel`, { method: 'POST' })
+    expect(again.status).toBe(409)
+    expect(await again.json()).toEqual({
+      error: `job ${pending.id} cannot be canceled: it is canceled`,
+    })
+
+    const unknown = await app.request('/jobs/nope/cancel', { method: 'POST' })
+    expect(unknown.status).toBe(404)
+    expect(await unknown.json()).toEqual({ error: 'job nope not found' })
+
+    // Running: a worker holds it (its switch is registered).
+    const running = new RunningJobs()
+    const withWorkers = setup({ store, running })
+    const job = await store.create({ type: 'noop' })
+    await store.transition(job.id, 'pending', 'processing')
+    const held = running.register(job.id)
+    const accepted = await withWorkers.app.request(`/jobs/${job.id}/cancel`, { method: 'POST' })
+    expect(accepted.status).toBe(202)
+    expect(await accepted.json()).toMatchObject({ id: job.id, status: 'processing' })
+    expect(held.signal.aborted).toBe(true)
+    running.release(job.id, held)
+  })
+
+  it('answers 405 to GET on the cancel route', async () => {
+    const { app } = setup()
+    const res = await app.request('/jobs/x/cancel')
+    expect(res.status).toBe(405)
+  })
+})
+
+describe('GET /metrics', () => {
+  function withMetrics() {
+    const events = new JobEvents()
+    const queue = createJobQueue(10)
+    const metrics = createJobMetrics(events, { queueDepth: () => queue.length })
+    return { ...setup({ events, queue, metrics }), metrics }
+  }
+
+  it('observability-metrics-json: answers the counters as JSON by default (and to curl\'s Accept: */*)', async () => {
+    const { app, metrics } = withMetrics()
+    await postJobs(app, '{"type":"noop"}')
+    for (const headers of [{}, { Accept: '*/*' }] as Record<string, string>[]) {
+      const res = await app.request('/metrics', { headers })
+      expect(res.status).toBe(200)
+      expect(res.headers.get('Content-Type')).toMatch(/^application\/json/)
+      expect(await res.json()).toMatchObject({ jobs_created: 1, queue_depth: 1, jobs_completed: 0 })
+    }
+    metrics.close()
+  })
+
+  it.each([
+    ['Accept: text/plain', '/metrics', { Accept: 'text/plain' }],
+    ['a Prometheus scrape', '/metrics', { Accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1' }],
+    ['?format=prometheus', '/metrics?format=prometheus', {}],
+  ])('observability-metrics-prometheus: %s gets Prometheus text', async (_name, path, headers) => {
+    const { app, metrics } = withMetrics()
+    await postJobs(app, '{"type":"noop"}')
+    const res = await app.request(path, { headers })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('Content-Type')).toBe(metrics.contentType)
+    const text = await res.text()
+    expect(text).toMatch(/^jobs_created_total 1$/m)
+    expect(text).toMatch(/^queue_depth 1$/m)
+    metrics.close()
+  })
+
+  it('answers 400 to an unknown format, and 404 when the app has no metrics', async () => {
+    const { app, metrics } = withMetrics()
+    const res = await app.request('/metrics?format=xml')
+    expect(res.status).toBe(400)
+    expect(await res.json()).toEqual({ error: 'unknown format "xml"; known formats: json, prometheus' })
+    expect((await setup().app.request('/metrics')).status).toBe(404)
+    metrics.close()
+  })
+})

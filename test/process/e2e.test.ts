@@ -10,8 +10,7 @@ afterEach(async () => {
 })
 
 async function started(env: Record<string, string> = {}) {
-  // `debug`, so that `job_started` is logged too.
-  service = startService({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...env })
+  service = startService({ PORT: '0', HOST: '127.0.0.1', ...env })
   const { url } = await service.waitFor((e) => e.event === 'listening')
   return { service, url: url as string }
 }
