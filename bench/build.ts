@@ -18,10 +18,14 @@ const FOLDERS = ['src', 'bench']
 
 /**
  * Transpiles every `.ts` file of `src/` and `bench/` and copies the other
- * files (`.mjs` modules, say) beside them; returns the output folder.
+ * files (`.mjs` modules, say) beside them, into `node_modules/.cache/<name>`
+ * (emptied first); returns that folder.
  */
-export async function buildBench(root: string): Promise<string> {
-  const out = path.join(root, 'node_modules', '.cache', 'workstream-bench')
+export async function buildBench(
+  root: string,
+  name = 'workstream-bench',
+): Promise<string> {
+  const out = path.join(root, 'node_modules', '.cache', name)
   await rm(out, { recursive: true, force: true })
   for (const folder of FOLDERS) {
     for (const file of await filesIn(path.join(root, folder))) {

@@ -3,7 +3,8 @@
  * on the compiled code; arguments:
  *   --out <file>     where to write the results (default: only print)
  *   --only <ids>     comma-separated benchmark ids (default: all)
- *   --rounds <n>     measured rounds per benchmark (default 7)
+ *   --rounds <n>     measured rounds per benchmark (default 5)
+ *   --tiny           tiny sizes, one round, no warm-up: a smoke run
  */
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
@@ -14,7 +15,8 @@ const { values } = parseArgs({
   options: {
     out: { type: 'string' },
     only: { type: 'string' },
-    rounds: { type: 'string', default: '7' },
+    rounds: { type: 'string', default: '5' },
+    tiny: { type: 'boolean', default: false },
   },
 })
 
@@ -23,8 +25,8 @@ const chosen = benchmarks.filter((b) => only === undefined || only.includes(b.id
 if (chosen.length === 0) throw new Error(`no benchmark named ${values.only}`)
 
 const run = await runBenchmarks(chosen, {
-  tiny: false,
-  rounds: Number(values.rounds),
+  tiny: values.tiny,
+  rounds: values.tiny ? 1 : Number(values.rounds),
   log: (line) => console.error(line),
 })
 console.log(formatTable(run))

@@ -90,10 +90,13 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
   }
   // #region observability
   const events = new JobEvents({
-    onListenerError: (error) => logger.warn({ event: 'listener_failed', ...errorFields(error) }),
+    onListenerError: (error) =>
+      logger.warn({ event: 'listener_failed', ...errorFields(error) }),
   })
   attachLogger(events, logger)
-  const metrics = createJobMetrics(events, { queueDepth: () => queue.length })
+  const metrics = createJobMetrics(events, {
+    queueDepth: () => queue.length,
+  })
   // #endregion observability
   const running = new RunningJobs()
   const stopping = new AbortController()
@@ -106,7 +109,8 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     metrics,
     defaultTimeoutMs: config.jobTimeoutMs,
     stopping: stopping.signal,
-    onUnexpectedError: (error) => logger.error({ event: 'request_failed', ...errorFields(error) }),
+    onUnexpectedError: (error) =>
+      logger.error({ event: 'request_failed', ...errorFields(error) }),
   })
 
   let pool: WorkerPool | undefined
@@ -120,9 +124,11 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     // Consumers before producers: the workers wait on the queue before
     // the sweeper or any request can put a job on it.
     const jobs = { store, queue, events, now }
-    pool = new WorkerPool({ ...jobs, size: config.workerCount, handlers, running, retry })
+    const size = config.workerCount
+    pool = new WorkerPool({ ...jobs, size, handlers, running, retry })
+    const intervalMs = config.sweeperIntervalMs
     sweeper = spawn('sweeper', (signal) =>
-      runSweeper({ ...jobs, intervalMs: config.sweeperIntervalMs, signal }),
+      runSweeper({ ...jobs, intervalMs, signal }),
     )
     const server = createAdaptorServer({ fetch: app.fetch }) as Server
     server.listen(config.port, config.host)

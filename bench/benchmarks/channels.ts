@@ -153,7 +153,7 @@ export const handoff: Benchmark = {
     'buffered (capacity 1 and 100) ≥ 0.5× the limit and faster than both ' +
     'peers; unbuffered ≥ 0.25× the limit',
   async run(context) {
-    const n = context.tiny ? 2_000 : 300_000
+    const n = context.tiny ? 2_000 : 100_000
     const values = await interleave(context, {
       limit: () => rate(n, () => arrayQueueFan(n, 1, 1)),
       cap0: () => rate(n, () => channelHandoff(n, 0)),
@@ -233,7 +233,7 @@ export const fan: Benchmark = {
   against: 'the same: the array-queue limit, fastq and p-queue',
   goal: 'report',
   async run(context) {
-    const n = context.tiny ? 2_000 : 300_000
+    const n = context.tiny ? 2_000 : 100_000
     const values = await interleave(context, {
       limit: () => rate(n, () => arrayQueueFan(n, 4, 4)),
       cap0: () => rate(n, () => channelFan(n, 0, 4, 4)),

@@ -57,8 +57,8 @@ export const postJobs: Benchmark = {
     'the limit: a bare `node:http` server answering the same 201 JSON body',
   goal: '≥ 0.6× its requests per second, p99 ≤ 2× its p99',
   async run(context) {
-    const durationMs = context.tiny ? 300 : 2_000
-    const rounds = context.tiny ? 1 : Math.min(context.rounds, 4)
+    const durationMs = context.tiny ? 100 : 2_000
+    const rounds = context.tiny ? 1 : Math.min(context.rounds, 3)
     const connections = context.tiny ? [10] : [10, 100]
     // Enough workers and queue room that no request is refused.
     const service = await startService({

@@ -63,7 +63,7 @@ export const jobThroughput: Benchmark = {
     '(queueing with no bookkeeping)',
   goal: '≥ 0.2× fastq, at 1, 10 and 100 workers',
   async run(context) {
-    const n = context.tiny ? 200 : 50_000
+    const n = context.tiny ? 200 : 20_000
     const variants: Record<string, () => Promise<number>> = {}
     for (const w of WORKERS) {
       variants[`pool${w}`] = () => rate(n, () => poolRun(n, w))

@@ -54,7 +54,7 @@ export const idleTaskMemory: Benchmark = {
   async run(context) {
     const tasks = context.tiny ? 1_000 : 100_000
     const threads = context.tiny ? 1 : 4
-    const rounds = context.tiny ? 1 : Math.min(context.rounds, 5)
+    const rounds = context.tiny ? 1 : Math.min(context.rounds, 3)
     const values = await interleave(
       { ...context, rounds },
       {
@@ -126,7 +126,7 @@ export const queuedJobMemory: Benchmark = {
   goal: 'report',
   async run(context) {
     const jobs = context.tiny ? 1_000 : 100_000
-    const rounds = context.tiny ? 1 : Math.min(context.rounds, 5)
+    const rounds = context.tiny ? 1 : Math.min(context.rounds, 3)
     const values = await interleave(
       { ...context, rounds },
       { job: () => queuedJobBytes(jobs) },

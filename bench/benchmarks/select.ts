@@ -61,7 +61,7 @@ export const selectBench: Benchmark = {
   against: 'a single `recv` on one channel',
   goal: 'report the overhead per case',
   async run(context) {
-    const n = context.tiny ? 1_000 : 200_000
+    const n = context.tiny ? 1_000 : 100_000
     const values = await interleave(context, {
       recv: () => recvLoop(n),
       select2: () => selectLoop(n, 2),

@@ -24,8 +24,8 @@ export async function main(out: Out): Promise<void> {
   for (let attempt = 1; attempt <= 8; attempt++) {
     const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1))
     const delay = backoffDelay(attempt, policy)
-    const row = [attempt, ceiling, delay].map((n, i) => String(n).padStart(i ? 8 : 7))
-    out(row.join(' '))
+    const cells = [attempt, ceiling, delay].map(String)
+    out(cells.map((c, i) => c.padStart(i === 0 ? 7 : 8)).join(' '))
   }
   // #endregion seeded
 }

@@ -51,8 +51,14 @@ async function submit(service: Service): Promise<string> {
   return ((await res.json()) as Job).id
 }
 
-async function cancel(service: Service, id: string, name: string, out: (line: string) => void) {
-  const res = await service.app.request(`/jobs/${id}/cancel`, { method: 'POST' })
+async function cancel(
+  service: Service,
+  id: string,
+  name: string,
+  out: (line: string) => void,
+): Promise<void> {
+  const path = `/jobs/${id}/cancel`
+  const res = await service.app.request(path, { method: 'POST' })
   const body = (await res.json()) as Partial<Job> & { error?: string }
   const what = body.status ?? JSON.stringify(body).replace(id, '<id>')
   out(`cancel ${name} → ${res.status} ${what}`)

@@ -26,7 +26,8 @@ export async function main(out: Out): Promise<void> {
   // #region two-handlers
   const polite = { ms: 60_000 }
   const stubborn = { ms: 200, ignore_signal: true }
-  for (const [name, payload] of [['polite', polite], ['stubborn', stubborn]] as const) {
+  const jobs = [['polite', polite], ['stubborn', stubborn]] as const
+  for (const [name, payload] of jobs) {
     const id = await submit(service, payload)
     for await (const event of events) {
       if (!('job_id' in event) || event.job_id !== id) continue
@@ -53,7 +54,12 @@ async function submit(service: Service, payload: object): Promise<string> {
   const res = await service.app.request('/jobs', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ type: 'sleep', payload, timeout_ms: 50, max_retries: 0 }),
+    body: JSON.stringify({
+      type: 'sleep',
+      payload,
+      timeout_ms: 50,
+      max_retries: 0,
+    }),
   })
   return ((await res.json()) as Job).id
 }

@@ -100,11 +100,11 @@ export async function cancelJob(
       events?.emit('job_canceled', { ...jobFields(canceled), attempt })
       return { outcome: 'canceled', job: canceled }
     }
-    throw new JobNotCancelableError(id, job.status)
+    throw new JobNotCancelableError(id, `it is ${job.status}`)
   }
   // Still `processing` with no worker here: nothing of ours runs it (a
   // job another process left behind, say).
-  const why = orphan ? 'no worker here holds it' : 'it keeps changing'
-  throw new JobNotCancelableError(id, orphan ? 'processing' : 'busy', why)
+  const why = orphan ? 'no worker here holds it' : 'it keeps changing status'
+  throw new JobNotCancelableError(id, why)
 }
 // #endregion cancel-job

@@ -54,10 +54,10 @@ export class NotAcceptingJobsError extends Error {
  */
 export class JobNotCancelableError extends Error {
   override name = 'JobNotCancelableError'
+  /** `why` completes "cannot be canceled: ...", e.g. "it is completed". */
   constructor(
     readonly id: string,
-    readonly status: string,
-    why = `it is ${status}`,
+    why: string,
   ) {
     super(`job ${id} cannot be canceled: ${why}`)
   }

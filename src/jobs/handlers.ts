@@ -136,7 +136,9 @@ export const failJob: JobType = {
  * thread pool.)
  */
 export function defaultHandlers(): HandlerRegistry {
-  return new HandlerRegistry().register('sleep', sleepJob).register('fail', failJob)
+  return new HandlerRegistry()
+    .register('sleep', sleepJob)
+    .register('fail', failJob)
 }
 
 function isIntegerIn(value: unknown, min: number, max: number): boolean {

@@ -134,7 +134,8 @@ async function runAttempt(
   if (failure === undefined) {
     // It did its work, even if its signal aborted meanwhile: failing it
     // now would run that work again.
-    const done = await options.store.transition(job.id, 'processing', 'completed')
+    const { store } = options
+    const done = await store.transition(job.id, 'processing', 'completed')
     if (done !== undefined) events?.emit('job_completed', ended)
     return done
   }

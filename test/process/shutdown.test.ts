@@ -1,0 +1,172 @@
+// The graceful stop, tested against the real process: `src/main.ts` (what
+// `npm start` runs) as a child, driven over HTTP and with signals. Each test
+// waits for what the service logs, never for a fixed time.
+import { Agent, request } from 'node:http'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Job } from '../../src/jobs/job.ts'
+import { SHUTDOWN_PHASES } from '../../src/shutdown.ts'
+import { startService, type LogEvent, type ServiceProcess } from './service-process.ts'
+
+let service: ServiceProcess | undefined
+
+afterEach(async () => {
+  await service?.kill()
+  service = undefined
+})
+
+async function started(env: Record<string, string> = {}) {
+  service = startService({ PORT: '0', HOST: '127.0.0.1', ...env })
+  const { url } = await service.waitFor((e) => e.event === 'listening')
+  return { service, url: url as string }
+}
+
+async function postJob(url: string, body: unknown): Promise<{ status: number; job: Job }> {
+  const res = await fetch(`${url}/jobs`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  return { status: res.status, job: (await res.json()) as Job }
+}
+
+const startedJob = (id: string) => (e: LogEvent) => e.event === 'job_started' && e.job_id === id
+const report = (s: ServiceProcess) => s.events.find((e) => e.event === 'shutdown_report')
+const phaseOrder = (s: ServiceProcess) =>
+  s.events.filter((e) => e.event === 'shutdown_phase_started').map((e) => e.phase)
+
+describe('SIGTERM while jobs run', () => {
+  it('shutdown-sigterm-order: exits 0 after logging the phases in order; running jobs finish, queued ones stay pending', async () => {
+    const { service, url } = await started({ WORKER_COUNT: '2' })
+    const ids: string[] = []
+    for (let i = 0; i < 6; i++) {
+      const { status, job } = await postJob(url, { type: 'sleep', payload: { ms: 300 } })
+      expect(status).toBe(201)
+      ids.push(job.id)
+    }
+    await service.waitFor(startedJob(ids[1]!))
+    service.child.kill('SIGTERM')
+    expect(await service.exited).toBe(0)
+
+    expect(phaseOrder(service)).toEqual(SHUTDOWN_PHASES.filter((p) => p !== 'abort_jobs'))
+    const ended = (name: string) =>
+      service.events.filter((e) => e.event === name).map((e) => e.job_id)
+    // Every job that got a 201 ended finished, or was never started and
+    // is still pending: none was left processing.
+    const started = ended('job_started')
+    expect(ended('job_completed').sort()).toEqual([...started].sort())
+    expect(started.length).toBeGreaterThanOrEqual(2)
+    expect(report(service)).toMatchObject({
+      jobs_finished: started.length,
+      jobs_requeued: 0,
+      jobs_abandoned: [],
+      exit_code: 0,
+    })
+  }, 30_000)
+})
+
+describe('requests during the stop', () => {
+  it('shutdown-no-201-during-stop: a request that arrives during the stop gets 503 or a refused connection, never a 201', async () => {
+    const { service, url } = await started({ WORKER_COUNT: '1' })
+    // A running job keeps the stop open while requests keep coming.
+    const { job } = await postJob(url, { type: 'sleep', payload: { ms: 400 } })
+    await service.waitFor(startedJob(job.id))
+    service.child.kill('SIGTERM')
+    await service.waitFor((e) => e.event === 'shutdown_phase_started')
+    const answers = new Set<string>()
+    while (service.child.exitCode === null) {
+      const answer = await postJob(url, { type: 'sleep', payload: { ms: 1 } }).then(
+        ({ status, job }) => `${status} ${(job as unknown as { error?: string }).error ? 'error' : 'job'}`,
+        () => 'refused',
+      )
+      answers.add(answer)
+      if (answer === 'refused') break
+    }
+    expect(await service.exited).toBe(0)
+    expect([...answers].every((a) => a === '503 error' || a === 'refused')).toBe(true)
+    expect(answers.has('refused')).toBe(true)
+  }, 30_000)
+
+  it('shutdown-ready-503: GET /ready answers 200 while serving and 503 once the stop has begun', async () => {
+    const { service, url } = await started({ WORKER_COUNT: '1' })
+    expect((await fetch(`${url}/ready`)).status).toBe(200)
+    // A running job keeps the stop open after phase 1.
+    const { job } = await postJob(url, { type: 'sleep', payload: { ms: 400 } })
+    await service.waitFor(startedJob(job.id))
+    service.child.kill('SIGTERM')
+    await service.waitFor(
+      (e) => e.event === 'shutdown_phase_ended' && e.phase === 'refuse_new_work',
+    )
+    const ready = await fetch(`${url}/ready`).then((r) => r.status, () => 'refused')
+    expect([503, 'refused']).toContain(ready)
+    expect(await service.exited).toBe(0)
+  }, 30_000)
+
+  it('shutdown-keep-alive: an idle keep-alive connection does not hold the stop open', async () => {
+    const { service, url } = await started()
+    const agent = new Agent({ keepAlive: true, keepAliveMsecs: 60_000 })
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        request(`${url}/health`, { agent }, (res) => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+        }).on('error', reject).end()
+      })
+      expect(status).toBe(200)
+      // The socket is open and idle now. Node would keep it for its
+      // keep-alive timeout (5 s); the stop closes it at once.
+      service.child.kill('SIGTERM')
+      expect(await service.exited).toBe(0)
+    } finally {
+      agent.destroy()
+    }
+    const stopHttp = service.events.find(
+      (e) => e.event === 'shutdown_phase_ended' && e.phase === 'stop_http',
+    )
+    expect(report(service)).toMatchObject({ connections_closed: 1 })
+    // Far under Node's 5 s keep-alive timeout, with a wide margin.
+    expect(stopHttp?.duration_ms).toBeLessThan(2_500)
+  }, 30_000)
+})
+
+describe('the deadline', () => {
+  it('shutdown-abandoned: a job that ignores its signal is reported abandoned, and the process still exits, non-zero', async () => {
+    const { service, url } = await started({
+      WORKER_COUNT: '1',
+      SHUTDOWN_TIMEOUT: '200ms',
+      SHUTDOWN_GRACE: '200ms',
+    })
+    const { job } = await postJob(url, {
+      type: 'sleep',
+      payload: { ms: 60_000, ignore_signal: true },
+    })
+    await service.waitFor(startedJob(job.id))
+    service.child.kill('SIGTERM')
+    expect(await service.exited).toBe(1)
+    expect(phaseOrder(service)).toEqual([...SHUTDOWN_PHASES])
+    expect(report(service)).toMatchObject({ jobs_abandoned: [job.id], exit_code: 1 })
+  }, 30_000)
+
+  it('shutdown-deadline-requeues: a job stopped at the deadline goes back to pending, written with a live signal', async () => {
+    const { service, url } = await started({ WORKER_COUNT: '1', SHUTDOWN_TIMEOUT: '200ms' })
+    const { job } = await postJob(url, { type: 'sleep', payload: { ms: 60_000 } })
+    await service.waitFor(startedJob(job.id))
+    service.child.kill('SIGTERM')
+    expect(await service.exited).toBe(0)
+    expect(report(service)).toMatchObject({ jobs_requeued: 1, jobs_finished: 0, jobs_abandoned: [] })
+    expect(service.events.some((e) => e.event === 'job_requeued' && e.job_id === job.id)).toBe(true)
+  }, 30_000)
+
+  it('shutdown-second-signal: a second SIGTERM skips to aborting the running jobs at once', async () => {
+    // The deadline is far beyond the test's own timeout: only the second
+    // signal can end this stop in time.
+    const { service, url } = await started({ WORKER_COUNT: '1', SHUTDOWN_TIMEOUT: '5m' })
+    const { job } = await postJob(url, { type: 'sleep', payload: { ms: 600_000 } })
+    await service.waitFor(startedJob(job.id))
+    service.child.kill('SIGTERM')
+    await service.waitFor((e) => e.event === 'shutdown_phase_started' && e.phase === 'finish_jobs')
+    service.child.kill('SIGTERM')
+    expect(await service.exited).toBe(0)
+    expect(phaseOrder(service)).toContain('abort_jobs')
+    expect(report(service)).toMatchObject({ jobs_requeued: 1 })
+  }, 20_000)
+})
