@@ -23,6 +23,8 @@ export interface Config {
   readonly retention: number
   /** `SHUTDOWN_TIMEOUT`: how long a stop waits for running jobs (10s). */
   readonly shutdownTimeoutMs: number
+  /** `SHUTDOWN_GRACE`: how long an aborted job has to return (1s). */
+  readonly shutdownGraceMs: number
   /** `JOB_TIMEOUT_MS`: an attempt's time limit when a job sets none. */
   readonly jobTimeoutMs: number
   /** `RETRY_BASE_MS`: the backoff before the first retry (1000). */
@@ -87,6 +89,14 @@ export const SHUTDOWN_TIMEOUT = {
   max: 600_000,
 } as const
 
+/** `SHUTDOWN_GRACE`'s default and bounds, in milliseconds. */
+export const SHUTDOWN_GRACE = {
+  name: 'SHUTDOWN_GRACE',
+  fallback: 1_000,
+  min: 0,
+  max: 60_000,
+} as const
+
 /** `SWEEPER_INTERVAL`'s default and bounds, in milliseconds. */
 export const SWEEPER_INTERVAL = {
   name: 'SWEEPER_INTERVAL',
@@ -120,6 +130,7 @@ export function loadConfig(env: Env): Config {
     queueCapacity: integer(INTEGER_VARIABLES.queueCapacity),
     retention: integer(INTEGER_VARIABLES.retention),
     shutdownTimeoutMs: readDuration(env, SHUTDOWN_TIMEOUT),
+    shutdownGraceMs: readDuration(env, SHUTDOWN_GRACE),
     jobTimeoutMs: integer(INTEGER_VARIABLES.jobTimeoutMs),
     retryBaseMs,
     retryMaxMs,

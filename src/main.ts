@@ -4,9 +4,9 @@
  * stdout (pino, at `LOG_LEVEL`); the one with `"event":"listening"`
  * carries the URL.
  *
- * Exit codes: 0 after a clean stop, 1 when the start or the stop failed,
- * 2 for a bad configuration. A second signal during the stop is not
- * caught: the default action ends the process at once.
+ * Exit codes: 0 after a clean stop, 1 when the start failed or the stop
+ * abandoned work, 2 for a bad configuration. A second signal during the
+ * stop skips to aborting the running jobs.
  */
 import { once } from 'node:events'
 import type { Logger } from 'pino'
@@ -37,16 +37,19 @@ async function main(): Promise<number> {
   const logger = createLogger({ level: config.logLevel })
   const log = (event: string, fields = {}) => logEvent(logger, event, fields)
   const service = createService(config, { logger })
-  const signals = new AbortController()
-  const onSignal = (name: NodeJS.Signals) => signals.abort(name)
-  // Once a stop has begun, a second signal is not ours: its default
-  // action ends the process.
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
-  signals.signal.addEventListener('abort', () => {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
-  })
+  // The first SIGINT or SIGTERM starts a graceful stop; a second one
+  // hurries it: running jobs are aborted at once (Kubernetes sends
+  // SIGTERM, then SIGKILL after its grace period; a person presses
+  // Ctrl-C twice).
+  const stop = new AbortController()
+  const hurry = new AbortController()
+  const onSignal = (name: NodeJS.Signals) => {
+    if (!stop.signal.aborted) return stop.abort(name)
+    log('hurrying', { signal: name })
+    hurry.abort(name)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
   try {
     await service.start()
   } catch (error) {
@@ -55,22 +58,26 @@ async function main(): Promise<number> {
     await service.stop()
     return 1
   }
-  await once(signals.signal, 'abort')
-  log('stopping', { signal: signals.signal.reason })
-  const report = await service.stop()
-  log('stopped', { ...report })
-  return report.abandoned ? 1 : 0
+  if (!stop.signal.aborted) await once(stop.signal, 'abort')
+  log('stopping', { signal: stop.signal.reason })
+  // Logs each phase, then one `shutdown_report` line.
+  const report = await service.stop({ hurry: hurry.signal })
+  process.off('SIGINT', onSignal)
+  process.off('SIGTERM', onSignal)
+  return report.exit_code
 }
 // #endregion main
 
 main().then(
   (code) => {
-    // Set the code and let the event loop empty: exiting by hand could
-    // cut off output still being written.
     process.exitCode = code
+    // A clean stop lets the event loop empty. After an unclean one, a
+    // handler that ignored its signal may hold the loop open: exit anyway
+    // (the logs are written synchronously, so nothing is cut off).
+    if (code !== 0) process.exit(code)
   },
   (error: unknown) => {
     process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`)
-    process.exitCode = 1
+    process.exit(1)
   },
 )

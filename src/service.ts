@@ -11,7 +11,6 @@ import type { AddressInfo } from 'node:net'
 import { createAdaptorServer } from '@hono/node-server'
 import type { Hono } from 'hono'
 import type { Logger } from 'pino'
-import { sleep } from './concurrency/abort.ts'
 import { spawn, type Task } from './concurrency/task.ts'
 import type { Config } from './config.ts'
 import { createApp } from './http/app.ts'
@@ -28,6 +27,8 @@ import { createJobQueue, type JobQueue } from './jobs/queue.ts'
 import type { RetryPolicy } from './jobs/retry.ts'
 import type { JobStore } from './jobs/store.ts'
 import { runSweeper } from './jobs/sweeper.ts'
+import { feedQueue, recoverJobs } from './jobs/recovery.ts'
+import { shutdown, type ShutdownReport } from './shutdown.ts'
 
 /** What a service may be given instead of its defaults (tests use these). */
 export interface ServiceOptions {
@@ -44,17 +45,6 @@ export interface ServiceOptions {
   readonly now?: () => Date
 }
 
-/** How a stop went. */
-export interface StopReport {
-  /** Whether the deadline passed and running jobs had to be aborted. */
-  readonly jobsAborted: boolean
-  /** Whether workers were still running after the abort and its grace. */
-  readonly abandoned: boolean
-}
-
-/** How long a stop waits for aborted jobs' handlers to return. */
-export const SHUTDOWN_GRACE_MS = 1_000
-
 /** A job service: the API, the queue and the workers, started and stopped as one. */
 export interface Service {
   /** The HTTP app (usable with `app.request()` without starting). */
@@ -67,8 +57,12 @@ export interface Service {
   readonly logger: Logger
   /** Starts workers, sweeper, then HTTP; resolves with the URL it listens on. */
   start(): Promise<string>
-  /** Stops everything in order; idempotent, bounded by the deadline. */
-  stop(): Promise<StopReport>
+  /**
+   * Stops everything in order (see `shutdown.ts`) and reports how it went;
+   * idempotent, bounded by `SHUTDOWN_TIMEOUT` plus `SHUTDOWN_GRACE`.
+   * Aborting `hurry` (a second signal) makes the deadline pass at once.
+   */
+  stop(options?: { hurry?: AbortSignal | undefined }): Promise<ShutdownReport>
 }
 
 /** Builds a service from its configuration; nothing runs until `start()`. */
@@ -114,66 +108,60 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
   })
 
   let pool: WorkerPool | undefined
+  let feeder: Task<unknown> | undefined
   let sweeper: Task<void> | undefined
-  let http: Task<void> | undefined
-  let stopped: Promise<StopReport> | undefined
+  let server: Server | undefined
+  let starting: Promise<string> | undefined
+  let stopped: Promise<ShutdownReport> | undefined
 
   // #region start
-  async function start(): Promise<string> {
-    if (pool !== undefined) throw new Error('service already started')
-    // Consumers before producers: the workers wait on the queue before
-    // the sweeper or any request can put a job on it.
+  async function startInOrder(): Promise<string> {
+    // The store is built; recovery runs before any worker: jobs a previous
+    // process left `processing` are `pending` again, and every pending id
+    // is listed, however many there are.
+    const recovered = await recoverJobs(store)
+    log('recovered', { requeued: recovered.requeued, pending: recovered.ids.length })
+    // Consumers before producers: the workers wait on the queue before the
+    // feeder, the sweeper or any request can put a job on it.
     const jobs = { store, queue, events, now }
     const size = config.workerCount
     pool = new WorkerPool({ ...jobs, size, handlers, running, retry })
+    // The feeder waits for room: recovery never needs more than the queue holds.
+    feeder = feedQueue(queue, recovered.ids)
     const intervalMs = config.sweeperIntervalMs
     sweeper = spawn('sweeper', (signal) =>
       runSweeper({ ...jobs, intervalMs, signal }),
     )
-    const server = createAdaptorServer({ fetch: app.fetch }) as Server
-    server.listen(config.port, config.host)
-    await once(server, 'listening') // rejects on 'error' (port in use...)
-    http = spawn('http-server', (signal) => serveUntil(server, signal, config))
-    const url = urlOf(server.address() as AddressInfo)
+    // HTTP last: by the time a request arrives, everything it needs runs.
+    const http = createAdaptorServer({ fetch: app.fetch }) as Server
+    http.listen(config.port, config.host)
+    await once(http, 'listening') // rejects on 'error' (port in use...)
+    server = http
+    const url = urlOf(http.address() as AddressInfo)
     log('listening', { url })
     return url
   }
   // #endregion start
 
   // #region stop
-  async function shutdown(): Promise<StopReport> {
-    try {
-      return await stopInOrder()
-    } finally {
-      // No worker is left to use the threads (or, if one was abandoned,
-      // its thread is ended with it).
-      await cpuPool.close()
-    }
-  }
-
-  async function stopInOrder(): Promise<StopReport> {
-    // 1. Refuse new work: POST /jobs answers 503 from now on.
-    stopping.abort(new Error('service stopping'))
-    // 2. Stop the producers and wait for them: HTTP (its requests in
-    //    flight end first), then the sweeper.
-    http?.abort()
-    await http
-    sweeper?.abort()
-    await sweeper
-    // 3. Close the queue, here and nowhere else, now that no one sends.
-    queue.close()
-    if (pool === undefined) return { jobsAborted: false, abandoned: false }
-    // 4. Workers take no new job; each finishes the one it holds.
-    pool.stopTaking()
-    // 5. Wait for them, up to the deadline; then abort running jobs,
-    //    which go back to `pending`.
-    if (await within(pool.wait(), config.shutdownTimeoutMs)) {
-      return { jobsAborted: false, abandoned: false }
-    }
-    log('shutdown_deadline_passed', { timeout_ms: config.shutdownTimeoutMs })
-    pool.abortJobs(new Error('shutdown deadline passed'))
-    const ended = await within(pool.wait(), SHUTDOWN_GRACE_MS)
-    return { jobsAborted: true, abandoned: !ended }
+  function stopInOrder(hurry: AbortSignal | undefined): Promise<ShutdownReport> {
+    return shutdown(
+      {
+        refuseNewWork: () => stopping.abort(new Error('service stopping')),
+        server,
+        producers: [feeder, sweeper].filter((task) => task !== undefined),
+        queue,
+        workers: pool,
+        threads: cpuPool,
+        store,
+      },
+      {
+        timeoutMs: config.shutdownTimeoutMs,
+        graceMs: config.shutdownGraceMs,
+        hurry,
+        log,
+      },
+    )
   }
   // #endregion stop
 
@@ -184,51 +172,11 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     events,
     metrics,
     logger,
-    start,
-    stop: () => (stopped ??= shutdown()),
-  }
-}
-
-// #region serve-until
-/**
- * Serves until `signal` aborts, then stops taking connections, closes idle
- * keep-alive ones at once, lets requests in flight finish, and resolves
- * when the server has closed. Past the shutdown timeout it closes every
- * connection, so a slow client cannot hold the stop open.
- */
-async function serveUntil(server: Server, signal: AbortSignal, config: Config) {
-  await abortOf(signal)
-  const closed = once(server, 'close')
-  server.close()
-  server.closeIdleConnections()
-  if (!(await within(closed, config.shutdownTimeoutMs))) {
-    server.closeAllConnections()
-    await closed
-  }
-}
-// #endregion serve-until
-
-/** Resolves when `signal` aborts. */
-function abortOf(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve()
-  return new Promise((resolve) => {
-    signal.addEventListener('abort', () => resolve(), { once: true })
-  })
-}
-
-/** Whether `promise` settled within `ms`; its timer is cleared either way. */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  const timer = new AbortController()
-  try {
-    return await Promise.race([
-      promise.then(() => true),
-      sleep(ms, { signal: timer.signal }).then(
-        () => false,
-        () => false,
-      ),
-    ])
-  } finally {
-    timer.abort()
+    start: () => {
+      if (starting !== undefined) throw new Error('service already started')
+      return (starting = startInOrder())
+    },
+    stop: (options = {}) => (stopped ??= stopInOrder(options.hurry)),
   }
 }
 

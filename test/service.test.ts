@@ -17,6 +17,7 @@ const config: Config = {
   queueCapacity: 10,
   retention: 100,
   shutdownTimeoutMs: 600_000,
+  shutdownGraceMs: 1_000,
   jobTimeoutMs: 600_000,
   retryBaseMs: 1_000,
   retryMaxMs: 60_000,
@@ -82,7 +83,13 @@ describe('createService', () => {
     expect(refused.status).toBe(503)
     expect(run.signal.aborted).toBe(false)
     run.finish()
-    expect(await stopped).toEqual({ jobsAborted: false, abandoned: false })
+    // The job ended before the workers were told to stop: it was finished,
+    // not held, when the stop reached them.
+    expect(await stopped).toMatchObject({
+      jobs_requeued: 0,
+      jobs_abandoned: [],
+      exit_code: 0,
+    })
     expect(service.queue.closed).toBe(true)
     expect((await service.store.list()).map((j) => [j.id, j.status])).toEqual([[job.id, 'completed']])
   })
@@ -92,7 +99,9 @@ describe('createService', () => {
     await service.start()
     const job = (await (await post(service, { type: 'gated' })).json()) as Job
     await nextRun(started)
-    expect(await service.stop()).toEqual({ jobsAborted: true, abandoned: false })
+    const report = await service.stop()
+    expect(report.phases.map((p) => p.name)).toContain('abort_jobs')
+    expect(report).toMatchObject({ jobs_requeued: 1, jobs_abandoned: [], exit_code: 0 })
     expect(await service.store.get(job.id)).toMatchObject({ status: 'pending', attempts: 1 })
   })
 
@@ -118,7 +127,7 @@ describe('createService', () => {
     const { service } = serviceWith()
     const first = service.stop()
     expect(service.stop()).toBe(first)
-    expect(await first).toEqual({ jobsAborted: false, abandoned: false })
+    expect(await first).toMatchObject({ jobs_finished: 0, exit_code: 0 })
   })
 })
 
@@ -210,17 +219,18 @@ describe('the service, wired', () => {
     const job = (await (await post(service, { type: 'sleep', payload: { ms: 0 } })).json()) as Job
     await next('job_completed')
     await service.stop()
-    const events = lines.map((l) => l['event'])
-    expect(events).toEqual([
+    // The job and worker events; the service's own (recovery, the
+    // listening address, the shutdown's phases) are tested elsewhere.
+    const jobLines = lines.filter((l) => /^(?:job|worker)_/.test(String(l['event'])))
+    expect(jobLines.map((l) => l['event'])).toEqual([
       'worker_started',
-      'listening',
       'job_created',
       'job_enqueued',
       'job_started',
       'job_completed',
       'worker_stopped',
     ])
-    expect(lines[5]).toMatchObject({
+    expect(jobLines[4]).toMatchObject({
       level: 'info',
       event: 'job_completed',
       job_id: job.id,

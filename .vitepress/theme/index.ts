@@ -5,6 +5,7 @@ import '@shikijs/vitepress-twoslash/style.css'
 import './book.css'
 import ClaimsLedger from './ClaimsLedger.vue'
 import ClaimsSummary from './ClaimsSummary.vue'
+import PerfBars from './PerfBars.vue'
 
 export default {
   extends: DefaultTheme,
@@ -12,5 +13,6 @@ export default {
     app.use(TwoslashFloatingVue)
     app.component('ClaimsLedger', ClaimsLedger)
     app.component('ClaimsSummary', ClaimsSummary)
+    app.component('PerfBars', PerfBars)
   },
 } satisfies Theme

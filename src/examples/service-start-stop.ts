@@ -18,7 +18,8 @@ export async function main(out: Out): Promise<void> {
   out(`GET /health → ${res.status} ${await res.text()}`)
 
   const report = await service.stop()
-  out(`stopped: ${JSON.stringify(report)}`)
+  out(`stopped with exit code ${report.exit_code}, in phases:`)
+  out(report.phases.map((phase) => phase.name).join(' → '))
   // #endregion start-stop
 }
 

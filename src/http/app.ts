@@ -27,7 +27,10 @@ export interface AppDeps {
   readonly store: JobStore
   readonly queue: JobQueue
   readonly handlers: HandlerRegistry
-  /** Aborted when the service stops taking jobs: `POST /jobs` answers 503. */
+  /**
+   * Aborted when the service stops taking jobs: `POST /jobs` and
+   * `GET /ready` answer 503.
+   */
   readonly stopping?: AbortSignal | undefined
   /** Where job creation and cancels are reported (logs, metrics). */
   readonly events?: JobEvents | undefined
@@ -63,6 +66,16 @@ export function createApp(deps: AppDeps): Hono {
   // #region health
   app.get('/health', (c) => c.json({ status: 'ok' }))
   // #endregion health
+
+  // #region ready
+  // Readiness, for a load balancer: "send me traffic". It turns 503 as soon
+  // as a stop begins, while /health (liveness: "don't restart me") stays 200.
+  app.get('/ready', (c) =>
+    deps.stopping?.aborted
+      ? c.json({ error: 'service stopping' }, 503)
+      : c.json({ status: 'ready' }),
+  )
+  // #endregion ready
 
   // #region post-jobs
   app.post(

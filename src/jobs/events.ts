@@ -62,6 +62,11 @@ export interface JobEventMap {
    * follows when the handler has actually returned.
    */
   job_timed_out: Attempt & { readonly timeout_ms: number }
+  /**
+   * The service stopped the attempt (the shutdown deadline passed): not the
+   * job's failure, so it is `pending` again, to run at the next start.
+   */
+  job_requeued: Attempt & { readonly duration_ms: number }
   /** A worker received an id whose job was no longer pending. */
   job_skipped: { readonly job_id: string; readonly worker_id: string }
   worker_started: { readonly worker_id: string }
@@ -98,6 +103,7 @@ export const JOB_EVENT_NAMES = [
   'job_retried',
   'job_canceled',
   'job_timed_out',
+  'job_requeued',
   'job_skipped',
   'worker_started',
   'worker_stopped',

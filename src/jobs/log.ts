@@ -76,6 +76,7 @@ export const EVENT_LEVELS: { readonly [N in JobEventName]: Level } = {
   job_retried: 'info',
   job_canceled: 'info',
   job_timed_out: 'warn',
+  job_requeued: 'warn',
   job_skipped: 'debug',
   worker_started: 'info',
   worker_stopped: 'info',

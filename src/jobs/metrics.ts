@@ -142,6 +142,9 @@ export function createJobMetrics(
         return observe('canceled', event.duration_ms) // if it ran
       case 'job_timed_out':
         return timedOut.inc()
+      case 'job_requeued':
+        running.delete(event.job_id)
+        return observe('requeued', event.duration_ms)
     }
   })
 

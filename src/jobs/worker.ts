@@ -145,7 +145,9 @@ async function runAttempt(
   const { jobSignal } = options
   if (jobSignal?.aborted && signal.reason === jobSignal.reason) {
     // The service stopped it, not its own failure: back in line.
-    return options.store.transition(job.id, 'processing', 'pending')
+    const requeued = await options.store.transition(job.id, 'processing', 'pending')
+    if (requeued !== undefined) events?.emit('job_requeued', ended)
+    return requeued
   }
   if (signal.aborted) failure = { error: signal.reason } // timed out
   return recordFailure(options, job, failure.error, ended)

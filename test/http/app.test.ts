@@ -38,6 +38,17 @@ describe('GET /health', () => {
     expect(res.headers.get('Content-Type')).toMatch(/^application\/json/)
     expect(await res.json()).toEqual({ status: 'ok' })
   })
+
+  it('shutdown-ready-503: GET /ready answers 200 while serving and 503 once the stop has begun; /health stays 200', async () => {
+    const stopping = new AbortController()
+    const { app } = setup({ stopping: stopping.signal })
+    const ready = await app.request('/ready')
+    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready' }])
+    stopping.abort()
+    const refused = await app.request('/ready')
+    expect([refused.status, await refused.json()]).toEqual([503, { error: 'service stopping' }])
+    expect((await app.request('/health')).status).toBe(200)
+  })
 })
 
 describe('POST /jobs', () => {

@@ -48,7 +48,7 @@ describe('the service as a process', () => {
 
     service.child.kill('SIGTERM')
     expect(await service.exited).toBe(0)
-    expect(service.events.at(-1)).toMatchObject({ event: 'stopped', abandoned: false })
+    expect(service.events.at(-1)).toMatchObject({ event: 'shutdown_report', exit_code: 0 })
   }, 30_000)
 
   it('skeleton-stop-finishes-job: SIGTERM during a job lets it complete before the process exits 0', async () => {
@@ -59,7 +59,7 @@ describe('the service as a process', () => {
     expect(await service.exited).toBe(0)
     const names = service.events.map((e) => e.event)
     expect(names.indexOf('stopping')).toBeLessThan(names.indexOf('job_completed'))
-    expect(names.indexOf('job_completed')).toBeLessThan(names.indexOf('stopped'))
+    expect(names.indexOf('job_completed')).toBeLessThan(names.indexOf('shutdown_report'))
   }, 30_000)
 
   it('configuration-exit-2: a bad variable stops the start with exit code 2 and a message naming it', async () => {

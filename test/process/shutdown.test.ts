@@ -20,6 +20,7 @@ async function started(env: Record<string, string> = {}) {
   return { service, url: url as string }
 }
 
+/** Posts a job; the caller checks the status where it must be 201. */
 async function postJob(url: string, body: unknown): Promise<{ status: number; job: Job }> {
   const res = await fetch(`${url}/jobs`, {
     method: 'POST',
@@ -48,15 +49,15 @@ describe('SIGTERM while jobs run', () => {
     expect(await service.exited).toBe(0)
 
     expect(phaseOrder(service)).toEqual(SHUTDOWN_PHASES.filter((p) => p !== 'abort_jobs'))
-    const ended = (name: string) =>
+    const ended = (name: string): unknown[] =>
       service.events.filter((e) => e.event === name).map((e) => e.job_id)
     // Every job that got a 201 ended finished, or was never started and
     // is still pending: none was left processing.
-    const started = ended('job_started')
-    expect(ended('job_completed').sort()).toEqual([...started].sort())
-    expect(started.length).toBeGreaterThanOrEqual(2)
+    const ran = ended('job_started')
+    expect(ended('job_completed').sort()).toEqual([...ran].sort())
+    expect(ran.length).toBeGreaterThanOrEqual(2)
     expect(report(service)).toMatchObject({
-      jobs_finished: started.length,
+      jobs_finished: ran.length,
       jobs_requeued: 0,
       jobs_abandoned: [],
       exit_code: 0,
@@ -68,7 +69,8 @@ describe('requests during the stop', () => {
   it('shutdown-no-201-during-stop: a request that arrives during the stop gets 503 or a refused connection, never a 201', async () => {
     const { service, url } = await started({ WORKER_COUNT: '1' })
     // A running job keeps the stop open while requests keep coming.
-    const { job } = await postJob(url, { type: 'sleep', payload: { ms: 400 } })
+    const { status, job } = await postJob(url, { type: 'sleep', payload: { ms: 400 } })
+    expect(status).toBe(201)
     await service.waitFor(startedJob(job.id))
     service.child.kill('SIGTERM')
     await service.waitFor((e) => e.event === 'shutdown_phase_started')
@@ -86,11 +88,12 @@ describe('requests during the stop', () => {
     expect(answers.has('refused')).toBe(true)
   }, 30_000)
 
-  it('shutdown-ready-503: GET /ready answers 200 while serving and 503 once the stop has begun', async () => {
+  it('shutdown-ready-process: in the real process, GET /ready answers 200 while serving, and 503 or a refused connection once the stop has begun', async () => {
     const { service, url } = await started({ WORKER_COUNT: '1' })
     expect((await fetch(`${url}/ready`)).status).toBe(200)
     // A running job keeps the stop open after phase 1.
-    const { job } = await postJob(url, { type: 'sleep', payload: { ms: 400 } })
+    const { status, job } = await postJob(url, { type: 'sleep', payload: { ms: 400 } })
+    expect(status).toBe(201)
     await service.waitFor(startedJob(job.id))
     service.child.kill('SIGTERM')
     await service.waitFor(
@@ -135,10 +138,11 @@ describe('the deadline', () => {
       SHUTDOWN_TIMEOUT: '200ms',
       SHUTDOWN_GRACE: '200ms',
     })
-    const { job } = await postJob(url, {
+    const { status, job } = await postJob(url, {
       type: 'sleep',
       payload: { ms: 60_000, ignore_signal: true },
     })
+    expect(status).toBe(201)
     await service.waitFor(startedJob(job.id))
     service.child.kill('SIGTERM')
     expect(await service.exited).toBe(1)
@@ -148,7 +152,8 @@ describe('the deadline', () => {
 
   it('shutdown-deadline-requeues: a job stopped at the deadline goes back to pending, written with a live signal', async () => {
     const { service, url } = await started({ WORKER_COUNT: '1', SHUTDOWN_TIMEOUT: '200ms' })
-    const { job } = await postJob(url, { type: 'sleep', payload: { ms: 60_000 } })
+    const { status, job } = await postJob(url, { type: 'sleep', payload: { ms: 60_000 } })
+    expect(status).toBe(201)
     await service.waitFor(startedJob(job.id))
     service.child.kill('SIGTERM')
     expect(await service.exited).toBe(0)
@@ -160,7 +165,9 @@ describe('the deadline', () => {
     // The deadline is far beyond the test's own timeout: only the second
     // signal can end this stop in time.
     const { service, url } = await started({ WORKER_COUNT: '1', SHUTDOWN_TIMEOUT: '5m' })
-    const { job } = await postJob(url, { type: 'sleep', payload: { ms: 600_000 } })
+    // The job would run for 60 s, three times the test's own timeout.
+    const { status, job } = await postJob(url, { type: 'sleep', payload: { ms: 60_000 } })
+    expect(status).toBe(201)
     await service.waitFor(startedJob(job.id))
     service.child.kill('SIGTERM')
     await service.waitFor((e) => e.event === 'shutdown_phase_started' && e.phase === 'finish_jobs')
