@@ -37,6 +37,7 @@ async function main(): Promise<number> {
   const logger = createLogger({ level: config.logLevel })
   const log = (event: string, fields = {}) => logEvent(logger, event, fields)
   const service = createService(config, { logger })
+  // #region signals
   // The first SIGINT or SIGTERM starts a graceful stop; a second one
   // hurries it: running jobs are aborted at once (Kubernetes sends
   // SIGTERM, then SIGKILL after its grace period; a person presses
@@ -50,6 +51,7 @@ async function main(): Promise<number> {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  // #endregion signals
   try {
     await service.start()
   } catch (error) {

@@ -216,7 +216,7 @@ describe('shutdown', () => {
     })
   })
 
-  it('each phase is logged as it starts and as it ends, with its duration', async () => {
+  it('shutdown-phases-logged: each phase is logged as it starts and as it ends, with its duration', async () => {
     const { parts, settings, logs } = fakeService()
     const report = await shutdown(parts, settings)
     const phaseLogs = logs.filter((l) => l.event.startsWith('shutdown_phase'))
@@ -230,7 +230,7 @@ describe('shutdown', () => {
     }
   })
 
-  it('the stop ends with one shutdown_report log event that holds the report', async () => {
+  it('shutdown-report-line: the stop ends with one shutdown_report log event that holds the report', async () => {
     const { parts, settings, logs, workers } = fakeService({ connections: 3 })
     const job = await workers.hold()
     const stopping = shutdown(parts, settings)
@@ -277,7 +277,7 @@ describe('shutdown', () => {
     )
   })
 
-  it('a producer that does not stop within the grace keeps the queue open and fails the stop', async () => {
+  it('shutdown-stuck-producer: a producer that does not stop within the grace keeps the queue open and fails the stop', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const { parts, settings, queue } = fakeService()
     const stuck = deferred()
@@ -327,7 +327,7 @@ describe('shutdown', () => {
     })
   })
 
-  it('the jobs are aborted with a ShutdownDeadlineError', async () => {
+  it('shutdown-deadline-error: the jobs are aborted with a ShutdownDeadlineError', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const { parts, settings, workers } = fakeService()
     const reasons: unknown[] = []
@@ -424,7 +424,7 @@ describe('shutdown', () => {
     expect(calls).toContain('server.closeAllConnections')
   })
 
-  it('a phase that fails is reported, the later phases still run, and the exit code is 1', async () => {
+  it('shutdown-phase-failure: a phase that fails is reported, the later phases still run, and the exit code is 1', async () => {
     const { parts, settings, calls } = fakeService()
     const report = await shutdown(
       {
@@ -442,7 +442,7 @@ describe('shutdown', () => {
     expect(report.exit_code).toBe(1)
   })
 
-  it('a tracked task still alive at the end is named in the report and fails the stop', async () => {
+  it('shutdown-tasks-left: a tracked task still alive at the end is named in the report and fails the stop', async () => {
     const { parts, settings } = fakeService()
     const report = await shutdown(parts, {
       ...settings,

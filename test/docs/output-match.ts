@@ -1,6 +1,7 @@
 // Compares what an example printed with the output fence in its chapter.
 // Placeholders, each standing for one whole token where output varies:
-//   {uuid} {int} {num} {iso} (RFC 3339 time), and {any} (the rest of a line).
+//   {uuid} {int} {num} {iso} (RFC 3339 time), and {any} (any run of
+//   characters, possibly empty).
 
 const placeholders: Record<string, string> = {
   '{uuid}': '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}',
