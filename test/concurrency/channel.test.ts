@@ -1,23 +1,9 @@
 import { getEventListeners } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { Channel, ChannelClosedError } from '../../src/concurrency/channel.ts'
+import { nextTurn, track } from '../support/promises.ts'
 
-/** Watches a promise without awaiting it, so a test can ask if it settled. */
-function track<T>(promise: Promise<T>) {
-  const seen = {
-    state: 'pending' as 'pending' | 'fulfilled' | 'rejected',
-    value: undefined as T | undefined,
-    reason: undefined as unknown,
-  }
-  promise.then(
-    (value) => Object.assign(seen, { state: 'fulfilled', value }),
-    (reason: unknown) => Object.assign(seen, { state: 'rejected', reason }),
-  )
-  return seen
-}
-
-/** Lets every promise reaction that is already due run (not a sleep). */
-const flush = () => new Promise<void>((resolve) => setImmediate(resolve))
+const flush = nextTurn
 
 describe('new Channel()', () => {
   it('is unbuffered by default', () => {

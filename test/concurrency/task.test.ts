@@ -15,20 +15,9 @@ import {
   startPollerBad,
   startWorker,
 } from '../../src/examples/tasks-mistakes.ts'
+import { deferred, nextTurn } from '../support/promises.ts'
 
-function deferred<T = void>() {
-  let resolve!: (value: T) => void
-  let reject!: (error: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
-}
 
-// One full turn of the event loop: Node reports unhandled rejections before
-// it runs the next immediate.
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 
 describe('spawn', () => {
   it('returns before the body has finished, after running it to its first await', async () => {

@@ -7,16 +7,9 @@ import {
   holdingPromises,
   withWaitGroup,
 } from '../../src/examples/waiting-first-failure.ts'
+import { deferred, nextTurn } from '../support/promises.ts'
 
-function deferred() {
-  let resolve!: () => void
-  const promise = new Promise<void>((res) => {
-    resolve = res
-  })
-  return { promise, resolve }
-}
 
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 
 describe('WaitGroup', () => {
   it('wait() resolves at once when the counter is zero', async () => {

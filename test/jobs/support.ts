@@ -3,23 +3,10 @@
 import { Channel } from '../../src/concurrency/channel.ts'
 import { HandlerRegistry } from '../../src/jobs/handlers.ts'
 import type { Job } from '../../src/jobs/job.ts'
+import { deferred, type Deferred } from '../support/promises.ts'
 
-/** A promise and the functions that settle it. */
-export interface Deferred<T> {
-  readonly promise: Promise<T>
-  resolve(value: T): void
-  reject(error: unknown): void
-}
+export { deferred, type Deferred }
 
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void
-  let reject!: (error: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
-}
 
 /** mulberry32: a small seeded generator of numbers in [0, 1). */
 export function seededRandom(seed: number): () => number {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Job } from '../../src/jobs/job.ts'
-import { startService, type ServiceProcess } from './service-process.ts'
+import { postJob, startListening, startService, type ServiceProcess } from './service-process.ts'
 
 let service: ServiceProcess | undefined
 
@@ -10,18 +10,9 @@ afterEach(async () => {
 })
 
 async function started(env: Record<string, string> = {}) {
-  service = startService({ PORT: '0', HOST: '127.0.0.1', ...env })
-  const { url } = await service.waitFor((e) => e.event === 'listening')
-  return { service, url: url as string }
-}
-
-async function postJob(url: string, body: unknown) {
-  const res = await fetch(`${url}/jobs`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  })
-  return { status: res.status, job: (await res.json()) as Job }
+  const run = await startListening({ LOG_LEVEL: 'debug', ...env })
+  service = run.service
+  return run
 }
 
 describe('the service as a process', () => {

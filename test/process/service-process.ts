@@ -6,6 +6,7 @@ import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { Channel } from '../../src/concurrency/channel.ts'
+import type { Job } from '../../src/jobs/job.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -59,4 +60,29 @@ export function startService(env: Record<string, string>): ServiceProcess {
       await exited
     },
   }
+}
+
+/**
+ * Starts the service on a free port of 127.0.0.1 with `env`, and waits
+ * until it says where it listens.
+ */
+export async function startListening(
+  env: Record<string, string> = {},
+): Promise<{ service: ServiceProcess; url: string }> {
+  const service = startService({ PORT: '0', HOST: '127.0.0.1', ...env })
+  const { url } = await service.waitFor((e) => e.event === 'listening')
+  return { service, url: url as string }
+}
+
+/** Posts a job; the caller checks the status where it must be 201. */
+export async function postJob(
+  url: string,
+  body: unknown,
+): Promise<{ status: number; job: Job }> {
+  const res = await fetch(`${url}/jobs`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  return { status: res.status, job: (await res.json()) as Job }
 }

@@ -3,9 +3,8 @@
 // waits for what the service logs, never for a fixed time.
 import { Agent, request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Job } from '../../src/jobs/job.ts'
 import { SHUTDOWN_PHASES } from '../../src/shutdown.ts'
-import { startService, type LogEvent, type ServiceProcess } from './service-process.ts'
+import { postJob, startListening, type LogEvent, type ServiceProcess } from './service-process.ts'
 
 let service: ServiceProcess | undefined
 
@@ -15,19 +14,9 @@ afterEach(async () => {
 })
 
 async function started(env: Record<string, string> = {}) {
-  service = startService({ PORT: '0', HOST: '127.0.0.1', ...env })
-  const { url } = await service.waitFor((e) => e.event === 'listening')
-  return { service, url: url as string }
-}
-
-/** Posts a job; the caller checks the status where it must be 201. */
-async function postJob(url: string, body: unknown): Promise<{ status: number; job: Job }> {
-  const res = await fetch(`${url}/jobs`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  })
-  return { status: res.status, job: (await res.json()) as Job }
+  const run = await startListening(env)
+  service = run.service
+  return run
 }
 
 const startedJob = (id: string) => (e: LogEvent) => e.event === 'job_started' && e.job_id === id
