@@ -189,6 +189,12 @@ export class TaskGroup {
     }
     this.#owner = signal
     this.#limit = limit
+    // One listener for the whole group, not one per task: a signal with
+    // more than ten listeners makes Node warn of a leak, and a pool of
+    // workers is one group.
+    this.#controller.signal.addEventListener('abort', () => {
+      for (const task of this.#tasks) task.abort(this.#controller.signal.reason)
+    })
   }
 
   /** Starts `fn` as a task of this group (see {@link spawn}). */
@@ -217,9 +223,13 @@ export class TaskGroup {
           throw signal.reason
         })
       },
-      { signal: this.#controller.signal },
+      // Already aborted: the task starts aborted. Otherwise the group's
+      // one listener aborts it (see the constructor).
+      this.#controller.signal.aborted ? { signal: this.#controller.signal } : {},
     )
     this.#tasks.add(task)
+    // The body may have aborted the group before the task was in the set.
+    if (this.#controller.signal.aborted) task.abort(this.#controller.signal.reason)
     task.then(
       () => this.#forget(task),
       (error: unknown) => {

@@ -139,6 +139,42 @@ describe('spawn', () => {
 })
 
 describe('TaskGroup', () => {
+  it('a body that aborts its own group while starting sees its own signal abort too', async () => {
+    const group = new TaskGroup()
+    let own: AbortSignal | undefined
+    group.spawn('self-aborting', async (signal) => {
+      own = signal
+      group.abort(new Error('enough'))
+    })
+    expect(own?.aborted).toBe(true)
+    await expect(group.wait()).resolves.toBeUndefined()
+  })
+
+  it('many tasks add one listener in all, so a large group warns of nothing and still aborts every task', async () => {
+    const warnings: string[] = []
+    const onWarning = (warning: Error) => warnings.push(warning.name)
+    process.on('warning', onWarning)
+    try {
+      const group = new TaskGroup()
+      const gate = deferred()
+      const signals: AbortSignal[] = []
+      for (let i = 0; i < 50; i++) {
+        group.spawn(`task-${i}`, async (signal) => {
+          signals.push(signal)
+          await gate.promise
+        })
+      }
+      await nextTurn() // Node emits its warnings on the next tick
+      expect(warnings).not.toContain('MaxListenersExceededWarning')
+      group.abort(new Error('stop'))
+      expect(signals.filter((s) => s.aborted)).toHaveLength(50)
+      gate.resolve()
+      await group.wait()
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+
   it('aborts the other tasks’ signals with the first failure', async () => {
     const group = new TaskGroup()
     const failure = new Error('first')
