@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
@@ -8,6 +9,9 @@ export default defineConfig({
     // The claims check needs each test's file and line.
     includeTaskLocation: true,
     reporters: ['default', ['json', { outputFile: '.results/vitest.json' }]],
+    // Many tests wait on child processes: even on 2 cores, two workers
+    // halve the suite's time (vitest's default is one fewer than cores).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 10_000,
     hookTimeout: 10_000,
   },
