@@ -14,9 +14,12 @@ export function fencesPlugin(md: MarkdownIt): void {
     if (output !== undefined) {
       token.info = words[0] ?? 'text'
       const order = words.includes('unordered') ? ' (lines in any order)' : ''
+      const vary = words.includes('vary=ms')
+        ? ' (one run; its durations vary from run to run)'
+        : ''
       return (
         `<div class="book-fence book-output"><div class="book-fence-label">` +
-        `Output of <code>src/examples/${output}.ts</code>${order}, ` +
+        `Output of <code>src/examples/${output}.ts</code>${order}${vary}, ` +
         `checked against a real run by <code>test/docs/outputs.test.ts</code>` +
         `</div>${render(tokens, idx, options, env, self)}</div>`
       )

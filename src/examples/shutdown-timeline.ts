@@ -59,8 +59,8 @@ export async function main(out: Out): Promise<void> {
   }
   out(`exit code ${code}`)
   const report = lines.find((l) => l.event === 'shutdown_report')!
-  const { phases, jobs_finished, jobs_requeued, jobs_abandoned, connections_closed } = report
-  out(JSON.stringify({ jobs_finished, jobs_requeued, jobs_abandoned, connections_closed }))
+  const { phases, jobs_finished, jobs_requeued, jobs_abandoned } = report
+  out(JSON.stringify({ jobs_finished, jobs_requeued, jobs_abandoned }))
   for (const p of phases as Array<{ name: string; duration_ms: number }>) {
     out(`  ${p.name.padEnd(16)} ${p.duration_ms} ms`)
   }

@@ -134,20 +134,31 @@ describe('output fences', () => {
     expect(compareOutput(
       ['job {uuid} at {iso}', 'took {int} ms', 'rest: {any}'],
       ['job 3f1c2a9e-1b2c-4d5e-8f90-123456789abc at 2026-11-28T18:00:00.123Z', 'took 12 ms', 'rest: whatever'],
-      false,
     )).toEqual([])
   })
 
   it('report a changed, missing or extra line', () => {
-    expect(compareOutput(['Start', 'End'], ['Start', 'Ending'], false))
+    expect(compareOutput(['Start', 'End'], ['Start', 'Ending']))
       .toEqual(['line 2: expected "End", got "Ending"'])
-    expect(compareOutput(['Start', 'End'], ['Start'], false)).toEqual(['line 2: missing "End"'])
-    expect(compareOutput(['Start'], ['Start', 'x'], false)).toEqual(['line 2: unexpected "x"'])
+    expect(compareOutput(['Start', 'End'], ['Start'])).toEqual(['line 2: missing "End"'])
+    expect(compareOutput(['Start'], ['Start', 'x'])).toEqual(['line 2: unexpected "x"'])
+  })
+
+  it('with vary=ms, the durations of one real run stand for any duration, and nothing else varies', () => {
+    const fence = ['+2 ms     refuse_new_work', 'took 0.5 ms, exit code 0']
+    const opts = { varyMs: true }
+    expect(compareOutput(fence, ['+460 ms   refuse_new_work', 'took 12.25 ms, exit code 0'], opts))
+      .toEqual([])
+    expect(compareOutput(fence, ['+460 ms   stop_http', 'took 1 ms, exit code 1'], opts)).toEqual([
+      'line 1: expected "+2 ms     refuse_new_work", got "+460 ms   stop_http"',
+      'line 2: expected "took 0.5 ms, exit code 0", got "took 1 ms, exit code 1"',
+    ])
+    expect(compareOutput(['took 2 ms'], ['took 3 ms'])).toEqual(['line 1: expected "took 2 ms", got "took 3 ms"'])
   })
 
   it('unordered fences compare lines as a multiset', () => {
-    expect(compareOutput(['a', 'b', 'b'], ['b', 'a', 'b'], true)).toEqual([])
-    expect(compareOutput(['a', 'b'], ['a', 'a'], true))
+    expect(compareOutput(['a', 'b', 'b'], ['b', 'a', 'b'], { unordered: true })).toEqual([])
+    expect(compareOutput(['a', 'b'], ['a', 'a'], { unordered: true }))
       .toEqual(['unexpected line "a"', 'missing line "b"'])
   })
 })

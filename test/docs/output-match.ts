@@ -12,14 +12,32 @@ const placeholders: Record<string, string> = {
 }
 const token = /\{uuid\}|\{int\}|\{num\}|\{iso\}|\{any\}/g
 
-export function linePattern(expected: string): RegExp {
+/**
+ * How a fence compares: `unordered` lines form a multiset; with `varyMs`,
+ * a duration written in the fence (one real run's `12 ms`) stands for any
+ * duration, and a run of spaces for any run of spaces (padding). Every
+ * other number must match exactly.
+ */
+export interface MatchOptions {
+  unordered?: boolean
+  varyMs?: boolean
+}
+
+export function linePattern(expected: string, varyMs = false): RegExp {
+  const literal = (text: string): string => {
+    const escaped = escape(text)
+    if (!varyMs) return escaped
+    return escaped
+      .replace(/\d+(?:\\\.\d+)?(?= *ms\b)/g, placeholders['{num}']!)
+      .replace(/ +/g, ' +')
+  }
   let source = ''
   let last = 0
   for (const m of expected.matchAll(token)) {
-    source += escape(expected.slice(last, m.index)) + placeholders[m[0]]
+    source += literal(expected.slice(last, m.index)) + placeholders[m[0]]
     last = m.index + m[0].length
   }
-  source += escape(expected.slice(last))
+  source += literal(expected.slice(last))
   return new RegExp(`^${source}$`)
 }
 
@@ -31,8 +49,9 @@ function escape(s: string): string {
 export function compareOutput(
   expected: string[],
   actual: string[],
-  unordered: boolean,
+  options: MatchOptions = {},
 ): string[] {
+  const { unordered = false, varyMs = false } = options
   const want = trimEnd(expected.map((l) => l.trimEnd()))
   const got = trimEnd(actual.flatMap((l) => l.split('\n')).map((l) => l.trimEnd()))
   const problems: string[] = []
@@ -43,13 +62,13 @@ export function compareOutput(
       const g = got[i]
       if (w === undefined) problems.push(`line ${i + 1}: unexpected ${JSON.stringify(g)}`)
       else if (g === undefined) problems.push(`line ${i + 1}: missing ${JSON.stringify(w)}`)
-      else if (!linePattern(w).test(g)) {
+      else if (!linePattern(w, varyMs).test(g)) {
         problems.push(`line ${i + 1}: expected ${JSON.stringify(w)}, got ${JSON.stringify(g)}`)
       }
     }
     return problems
   }
-  const left = want.map((w) => ({ w, re: linePattern(w), used: false }))
+  const left = want.map((w) => ({ w, re: linePattern(w, varyMs), used: false }))
   for (const g of got) {
     const hit = left.find((x) => !x.used && x.re.test(g))
     if (hit) hit.used = true

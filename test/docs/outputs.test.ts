@@ -17,6 +17,7 @@ const fences = listChapters().flatMap((chapter) =>
       where: `docs/${chapter.page}:${f.line}`,
       name: f.meta.find((m) => m.startsWith('output='))!.slice(7),
       unordered: f.meta.includes('unordered'),
+      varyMs: f.meta.includes('vary=ms'),
       lines: f.content,
     })),
 )
@@ -42,7 +43,7 @@ describe('what each chapter shows is what its example prints', () => {
         .toBeTypeOf('function')
       const lines: string[] = []
       await module.main!((line) => lines.push(String(line)))
-      const problems = compareOutput(fence.lines, lines, fence.unordered)
+      const problems = compareOutput(fence.lines, lines, fence)
       expect(problems, `${fence.where}: the fence differs from a real run`)
         .toEqual([])
     },
