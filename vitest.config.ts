@@ -6,6 +6,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Every test passes the leak check and makes at least one assertion.
     setupFiles: ['test/setup/assertions.ts', 'test/setup/leaks.ts'],
+    // One PostgreSQL server for the run; each test file gets a database.
+    globalSetup: ['test/setup/postgres.ts'],
     // The claims check needs each test's file and line.
     includeTaskLocation: true,
     reporters: ['default', ['json', { outputFile: '.results/vitest.json' }]],

@@ -31,8 +31,20 @@ export interface Config {
   readonly retryBaseMs: number
   /** `RETRY_MAX_MS`: the longest backoff (60000; at least the base). */
   readonly retryMaxMs: number
-  /** `SWEEPER_INTERVAL`: time between the sweeper's passes (10s). */
-  readonly sweeperIntervalMs: number
+  /** `STORE`: `postgres` (default) or `memory` (keeps nothing). */
+  readonly store: 'postgres' | 'memory'
+  /** `DATABASE_URL`: a PostgreSQL server; unset, an embedded one. */
+  readonly databaseUrl: string | undefined
+  /** `DATA_DIR`: where the embedded server keeps its data (`.data`). */
+  readonly dataDir: string
+  /** `DATABASE_POOL_SIZE`: connections (default workers + 4). */
+  readonly databasePoolSize: number
+  /** `JOB_LEASE`: how long a claim lasts unless renewed (30s). */
+  readonly leaseMs: number
+  /** `RESCUE_INTERVAL`: time between the rescuer's passes (5s). */
+  readonly rescueIntervalMs: number
+  /** `POLL_INTERVAL`: the longest an idle fetcher sleeps (1s). */
+  readonly pollIntervalMs: number
   /** `CPU_POOL_SIZE`: threads for CPU-bound jobs (cores - 1, at least 1). */
   readonly cpuPoolSize: number
   /** `LOG_LEVEL`: the least severe level logged (`info`). */
@@ -97,10 +109,26 @@ export const SHUTDOWN_GRACE = {
   max: 60_000,
 } as const
 
-/** `SWEEPER_INTERVAL`'s default and bounds, in milliseconds. */
-export const SWEEPER_INTERVAL = {
-  name: 'SWEEPER_INTERVAL',
-  fallback: 10_000,
+/** `JOB_LEASE`'s default and bounds, in milliseconds. */
+export const JOB_LEASE = {
+  name: 'JOB_LEASE',
+  fallback: 30_000,
+  min: 100,
+  max: 3_600_000,
+} as const
+
+/** `RESCUE_INTERVAL`'s default and bounds, in milliseconds. */
+export const RESCUE_INTERVAL = {
+  name: 'RESCUE_INTERVAL',
+  fallback: 5_000,
+  min: 10,
+  max: 600_000,
+} as const
+
+/** `POLL_INTERVAL`'s default and bounds, in milliseconds. */
+export const POLL_INTERVAL = {
+  name: 'POLL_INTERVAL',
+  fallback: 1_000,
   min: 10,
   max: 600_000,
 } as const
@@ -123,10 +151,11 @@ export function loadConfig(env: Env): Config {
       `expected at least RETRY_BASE_MS (${retryBaseMs}), got "${retryMaxMs}"`,
     )
   }
+  const workerCount = integer(INTEGER_VARIABLES.workerCount)
   return {
     host: readHost(env),
     port: integer(INTEGER_VARIABLES.port),
-    workerCount: integer(INTEGER_VARIABLES.workerCount),
+    workerCount,
     queueCapacity: integer(INTEGER_VARIABLES.queueCapacity),
     retention: integer(INTEGER_VARIABLES.retention),
     shutdownTimeoutMs: readDuration(env, SHUTDOWN_TIMEOUT),
@@ -134,10 +163,44 @@ export function loadConfig(env: Env): Config {
     jobTimeoutMs: integer(INTEGER_VARIABLES.jobTimeoutMs),
     retryBaseMs,
     retryMaxMs,
-    sweeperIntervalMs: readDuration(env, SWEEPER_INTERVAL),
+    store: readStore(env),
+    databaseUrl: readDatabaseUrl(env),
+    dataDir: env['DATA_DIR']?.trim() || '.data',
+    databasePoolSize: readInteger(env, {
+      name: 'DATABASE_POOL_SIZE',
+      fallback: workerCount + 4,
+      min: 2,
+      max: 10_000,
+    }),
+    leaseMs: readDuration(env, JOB_LEASE),
+    rescueIntervalMs: readDuration(env, RESCUE_INTERVAL),
+    pollIntervalMs: readDuration(env, POLL_INTERVAL),
     cpuPoolSize: integer(INTEGER_VARIABLES.cpuPoolSize),
     logLevel: readLogLevel(env),
   }
+}
+
+function readStore(env: Env): 'postgres' | 'memory' {
+  const raw = env['STORE']?.trim()
+  if (raw === undefined || raw === '' || raw === 'postgres') return 'postgres'
+  if (raw === 'memory') return 'memory'
+  throw new ConfigError('STORE', `expected postgres or memory, got "${raw}"`)
+}
+
+function readDatabaseUrl(env: Env): string | undefined {
+  const raw = env['DATABASE_URL']?.trim()
+  if (raw === undefined || raw === '') return undefined
+  // Never echo the value: it may hold a password.
+  let protocol: string
+  try {
+    protocol = new URL(raw).protocol
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'expected a postgres:// URL')
+  }
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', 'expected a postgres:// URL')
+  }
+  return raw
 }
 
 function readLogLevel(env: Env): LogLevel {

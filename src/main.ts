@@ -60,13 +60,17 @@ async function main(): Promise<number> {
     await service.stop()
     return 1
   }
+  // A service that cannot go on (its workers keep crashing) stops too.
+  const onFailed = () => stop.abort('service failed')
+  service.failed.addEventListener('abort', onFailed, { once: true })
   if (!stop.signal.aborted) await once(stop.signal, 'abort')
+  service.failed.removeEventListener('abort', onFailed)
   log('stopping', { signal: stop.signal.reason })
   // Logs each phase, then one `shutdown_report` line.
   const report = await service.stop({ hurry: hurry.signal })
   process.off('SIGINT', onSignal)
   process.off('SIGTERM', onSignal)
-  return report.exit_code
+  return service.failed.aborted ? 1 : report.exit_code
 }
 // #endregion main
 

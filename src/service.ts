@@ -1,39 +1,64 @@
 /**
- * The composition root: builds the store, the queue, the workers, the
- * sweeper, the thread pool, the logs, the metrics and the HTTP server from
- * a `Config`, starts them in order, and stops them in order. It is the
- * only module that sees every part; each long-lived part is a task it
- * owns, through a signal and a promise.
+ * The composition root: builds every part of the service from a `Config`
+ * and lists them in the order they start. The stop walks that list
+ * backwards (see `shutdown.ts`). It is the only module that sees every
+ * part; each long-lived part is a task it owns, through a signal and a
+ * promise.
+ *
+ * One job's path, by name: `POST /jobs` (http/app.ts) → `submitJob` →
+ * `store.create` (insert is enqueue) → `wakeUp` → `runFetcher` claims →
+ * the hand-off channel → `runWorker` → `runAttempt` → `store.finish`
+ * (fenced) → events → logs and metrics.
  */
+import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createAdaptorServer } from '@hono/node-server'
 import type { Hono } from 'hono'
 import type { Logger } from 'pino'
+import { Channel } from './concurrency/channel.ts'
 import { spawn, type Task } from './concurrency/task.ts'
 import type { Config } from './config.ts'
 import { createApp } from './http/app.ts'
-import { RunningJobs } from './jobs/cancel.ts'
+import { Backlog } from './jobs/backlog.ts'
 import { hashJob } from './jobs/cpu/hash.ts'
 import { createCpuPool, type CpuPool } from './jobs/cpu/pool.ts'
+import { messageOf } from './jobs/errors.ts'
 import { JobEvents } from './jobs/events.ts'
+import { createWake, runFetcher, wakeUp } from './jobs/fetcher.ts'
 import { defaultHandlers, type HandlerRegistry } from './jobs/handlers.ts'
+import { runLeaseKeeper } from './jobs/leases.ts'
 import { attachLogger, createLogger } from './jobs/log.ts'
-import { MemoryStore } from './jobs/memory-store.ts'
 import { createJobMetrics, type JobMetrics } from './jobs/metrics.ts'
 import { WorkerPool } from './jobs/pool.ts'
-import { createJobQueue, type JobQueue } from './jobs/queue.ts'
+import { recoverAtStart } from './jobs/recovery.ts'
+import { runRescuer } from './jobs/rescuer.ts'
+import { RunningJobs, type HeldAttempt } from './jobs/running.ts'
+import type { JobStore } from './jobs/store/contract.ts'
+import {
+  startEmbeddedPostgres,
+  type EmbeddedServer,
+} from './jobs/store/embedded.ts'
+import { MemoryStore } from './jobs/store/memory.ts'
+import { PostgresStore } from './jobs/store/postgres.ts'
 import type { RetryPolicy } from './jobs/retry.ts'
-import type { JobStore } from './jobs/store.ts'
-import { runSweeper } from './jobs/sweeper.ts'
-import { feedQueue, recoverJobs } from './jobs/recovery.ts'
-import { shutdown, type ShutdownReport } from './shutdown.ts'
+import {
+  closeServer,
+  emptyReport,
+  stopParts,
+  stopTask,
+  within,
+  type Part,
+  type ShutdownReport,
+  type StopContext,
+} from './shutdown.ts'
 
 /** What a service may be given instead of its defaults (tests use these). */
 export interface ServiceOptions {
   /** Job types (default: `sleep`, `fail`, and `hash` on the thread pool). */
   readonly handlers?: HandlerRegistry
+  /** A store to use instead of the configured one; the caller closes it. */
   readonly store?: JobStore
   /** A pino logger (default: JSON lines on stdout at `LOG_LEVEL`). */
   readonly logger?: Logger
@@ -41,143 +66,390 @@ export interface ServiceOptions {
   readonly cpuPool?: CpuPool
   /** The random numbers of the retry jitter (default `Math.random`). */
   readonly random?: () => number
-  /** The clock of `run_at` and the sweeper (default: the real one). */
+  /** The memory store's clock (default: the real one). */
   readonly now?: () => Date
+  /** Turns fsync off in the embedded server (tests only). */
+  readonly unsafeNoFsync?: boolean
 }
 
-/** A job service: the API, the queue and the workers, started and stopped as one. */
+/** A job service: the API, the store and the workers, as one. */
 export interface Service {
-  /** The HTTP app (usable with `app.request()` without starting). */
+  /** The HTTP app (usable with `app.request()` once started). */
   readonly app: Hono
-  readonly store: JobStore
-  readonly queue: JobQueue
+  /** Who this instance is, in the leases it holds. */
+  readonly instanceId: string
   /** The job lifecycle events; logs and metrics listen to them. */
   readonly events: JobEvents
   readonly metrics: JobMetrics
   readonly logger: Logger
-  /** Starts workers, sweeper, then HTTP; resolves with the URL it listens on. */
+  /** The store, once `start()` has opened it. */
+  readonly store: JobStore
+  /** Starts every part in order; resolves with the URL it listens on. */
   start(): Promise<string>
   /**
-   * Stops everything in order (see `shutdown.ts`) and reports how it went;
-   * idempotent, bounded by `SHUTDOWN_TIMEOUT` plus `SHUTDOWN_GRACE`.
-   * Aborting `hurry` (a second signal) makes the deadline pass at once.
+   * Stops every part in reverse order and reports how it went;
+   * idempotent, bounded by `SHUTDOWN_TIMEOUT` plus `SHUTDOWN_GRACE` per
+   * phase. Aborting `hurry` (a second signal) makes the deadline pass.
    */
   stop(options?: { hurry?: AbortSignal | undefined }): Promise<ShutdownReport>
+  /** Aborts when the service cannot go on (its workers keep crashing). */
+  readonly failed: AbortSignal
 }
+
+/** How old a finished job may get before it is pruned (a week). */
+export const RETENTION_AGE_MS = 7 * 24 * 3600 * 1000
 
 /** Builds a service from its configuration; nothing runs until `start()`. */
 export function createService(config: Config, options: ServiceOptions = {}): Service {
   const logger = options.logger ?? createLogger({ level: config.logLevel })
   const log = (event: string, fields: Record<string, unknown> = {}) =>
     logger.info({ event, ...fields }, event.replaceAll('_', ' '))
-  const store = options.store ?? new MemoryStore({ retention: config.retention })
+  const warn = (event: string) => (error: unknown) =>
+    logger.warn({ event, error: messageOf(error) }, event.replaceAll('_', ' '))
+  const instanceId = `instance-${randomUUID().slice(0, 8)}`
   // Threads start on demand: a pool no job uses costs nothing.
   const cpuPool = options.cpuPool ?? createCpuPool({ size: config.cpuPoolSize })
   const handlers =
-    options.handlers ?? defaultHandlers().register('hash', hashJob(cpuPool))
-  const queue = createJobQueue(config.queueCapacity)
-  const now = options.now ?? (() => new Date())
+    options.handlers ??
+    defaultHandlers().register('hash', {
+      ...hashJob(cpuPool),
+      concurrency: config.cpuPoolSize,
+    })
   const retry: RetryPolicy = {
     baseMs: config.retryBaseMs,
     maxMs: config.retryMaxMs,
     random: options.random ?? Math.random,
   }
-  // #region observability
   const events = new JobEvents({
     onListenerError: (error) =>
-      logger.warn({ event: 'listener_failed', ...errorFields(error) }),
+      logger.warn({ event: 'listener_failed', error: messageOf(error) }),
   })
   attachLogger(events, logger)
-  const metrics = createJobMetrics(events, {
-    queueDepth: () => queue.length,
-  })
-  // #endregion observability
   const running = new RunningJobs()
   const stopping = new AbortController()
-  const app = createApp({
-    store,
-    queue,
-    handlers,
-    events,
-    running,
-    metrics,
-    defaultTimeoutMs: config.jobTimeoutMs,
-    stopping: stopping.signal,
-    onUnexpectedError: (error) =>
-      logger.error({ event: 'request_failed', ...errorFields(error) }),
-  })
+  const failed = new AbortController()
+  const wake = createWake()
+  const queue = new Channel<HeldAttempt>(0) // the local hand-off
+  const tasks = new Set<Task<unknown>>()
+  const track = <T>(task: Task<T>): Task<T> => {
+    tasks.add(task)
+    task.then(
+      () => tasks.delete(task),
+      () => tasks.delete(task),
+    )
+    return task
+  }
 
+  // Made at start, in this order; the parts below reach them through here.
+  let store: JobStore | undefined = options.store
+  let embedded: EmbeddedServer | undefined
   let pool: WorkerPool | undefined
-  let feeder: Task<unknown> | undefined
-  let sweeper: Task<void> | undefined
+  let app: Hono | undefined
   let server: Server | undefined
+  let url = ''
+  const opened = (): JobStore => {
+    if (store === undefined) throw new Error('the store is not open yet')
+    return store
+  }
+
+  const metrics = createJobMetrics(events, {
+    countByStatus: () => opened().countByStatus(),
+  })
+  const backlog = new Backlog({
+    store: { countWaiting: (upTo) => opened().countWaiting(upTo) },
+    capacity: config.queueCapacity,
+  })
+  const makeApp = (): Hono =>
+    createApp({
+      store: opened(),
+      handlers,
+      running,
+      backlog,
+      events,
+      metrics,
+      wake: () => wakeUp(wake),
+      defaultTimeoutMs: config.jobTimeoutMs,
+      stopping: stopping.signal,
+      onUnexpectedError: (error) =>
+        logger.error({ event: 'request_failed', ...errorFields(error) }),
+    })
+  const rescuePolicy = { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs }
+  const taskPart = (
+    name: string,
+    phase: string,
+    body: (signal: AbortSignal) => Promise<void>,
+  ): Part => {
+    let task: Task<void> | undefined
+    return {
+      name,
+      phase,
+      start: () => void (task = track(spawn(name, body))),
+      stop: async (context) => {
+        if (task) await stopTask(task, context.graceMs)
+      },
+    }
+  }
+
+  // #region parts
+  // Each part needs the ones above it; the stop runs from the bottom up.
+  const parts: Part[] = [
+    {
+      name: 'database',
+      phase: 'stop_database',
+      async start() {
+        if (store || config.store === 'memory' || config.databaseUrl) return
+        embedded = await startEmbeddedPostgres({
+          dataDir: config.dataDir,
+          fsync: options.unsafeNoFsync !== true,
+        })
+        log('database_started', { data_dir: config.dataDir, adopted: embedded.adopted })
+      },
+      stop: () => embedded?.stop(),
+    },
+    {
+      name: 'store',
+      phase: 'close_store',
+      async start() {
+        if (store) return
+        if (config.store === 'memory') {
+          store = new MemoryStore({ now: options.now, random: options.random })
+          return
+        }
+        store = await PostgresStore.open({
+          connectionString: config.databaseUrl ?? embedded!.url,
+          maxConnections: config.databasePoolSize,
+          onConnectionError: warn('database_connection_lost'),
+        })
+      },
+      async stop(context) {
+        const closing = opened()
+        // A store that keeps nothing loses what has not finished.
+        if (closing instanceof MemoryStore) {
+          context.report.jobs_lost = closing.unfinished
+        }
+        if (closing !== options.store) await closing.close()
+      },
+    },
+    {
+      name: 'recovery',
+      phase: 'recovery',
+      async start() {
+        const rescued = await recoverAtStart({
+          store: opened(),
+          exclusive: embedded !== undefined,
+          policy: rescuePolicy,
+          events,
+        })
+        log('recovered', { rescued, instance_id: instanceId })
+      },
+    },
+    { name: 'threads', phase: 'close_threads', stop: () => cpuPool.close() },
+    taskPart('lease-keeper', 'stop_leases', (signal) =>
+      runLeaseKeeper({
+        store: opened(),
+        running,
+        leaseMs: config.leaseMs,
+        signal,
+        events,
+        onError: warn('heartbeat_failed'),
+      }),
+    ),
+    {
+      name: 'workers',
+      phase: 'finish_jobs',
+      start() {
+        pool = new WorkerPool({
+          size: config.workerCount,
+          store: opened(),
+          queue,
+          handlers,
+          running,
+          events,
+          retry,
+          onIdle: () => wakeUp(wake),
+          onGiveUp: (error) => {
+            logger.fatal({ event: 'workers_gave_up', error: messageOf(error) })
+            failed.abort(error)
+          },
+        })
+      },
+      stop: (context) => drainWorkers(pool!, context),
+    },
+    // Closed between the producers and the consumers, as Go would: the
+    // fetcher has stopped sending, the workers then drain and return.
+    { name: 'queue', phase: 'close_queue', stop: () => queue.close() },
+    taskPart('fetcher', 'stop_fetcher', (signal) =>
+      runFetcher({
+        owner: instanceId,
+        store: opened(),
+        queue,
+        running,
+        idleWorkers: () => pool?.idle ?? 0,
+        leaseMs: config.leaseMs,
+        pollMs: config.pollIntervalMs,
+        typeLimits: handlers.limits(),
+        wake,
+        signal,
+        events,
+        onError: warn('claim_failed'),
+      }),
+    ),
+    taskPart('rescuer', 'stop_rescuer', (signal) =>
+      runRescuer({
+        store: opened(),
+        policy: rescuePolicy,
+        prune: { olderThanMs: RETENTION_AGE_MS, keep: config.retention },
+        intervalMs: config.rescueIntervalMs,
+        signal,
+        events,
+        onError: warn('rescue_failed'),
+      }),
+    ),
+    {
+      name: 'http',
+      phase: 'stop_http',
+      async start() {
+        app = makeApp()
+        const http = createAdaptorServer({ fetch: app.fetch }) as Server
+        http.listen(config.port, config.host)
+        await once(http, 'listening') // rejects on 'error' (port in use...)
+        server = http
+        url = urlOf(http.address() as AddressInfo)
+        log('listening', { url, store: opened().durable ? 'postgres' : 'memory' })
+      },
+      async stop(context) {
+        if (!server) return
+        context.report.connections_closed = await closeServer(
+          server,
+          context.deadline,
+        )
+      },
+    },
+    {
+      // Last to start, first to stop: from here on, /ready and POST /jobs
+      // answer 503.
+      name: 'intake',
+      phase: 'refuse_new_work',
+      stop: () => stopping.abort(new Error('service stopping')),
+    },
+  ]
+  // #endregion parts
+
+  // #region drain
+  /**
+   * The consumers' phase: each worker finishes the job it holds until the
+   * deadline; then the jobs are aborted (given back as interrupted) and
+   * have the grace to return. A job whose handler still has not returned
+   * is abandoned: the stop gives it back itself, so the next start (or
+   * another instance) runs it.
+   */
+  async function drainWorkers(
+    workers: WorkerPool,
+    context: StopContext,
+  ): Promise<void> {
+    workers.stopTaking(new Error('shutting down'))
+    const done = workers.wait()
+    if (await until(done, context.deadline)) return
+    await context.phase('abort_jobs', async () => {
+      workers.abortJobs(context.deadline.reason)
+      await within(done, context.graceMs)
+    })
+    for (const id of running.ids()) {
+      const attempt = running.get(id)!
+      const reason = 'abandoned: its handler ignored the stop'
+      await opened().finish(attempt.lease, { kind: 'interrupted', reason })
+      running.release(attempt)
+      context.report.jobs_abandoned.push(id)
+    }
+    if (context.report.jobs_abandoned.length > 0) {
+      log('jobs_abandoned', { job_ids: context.report.jobs_abandoned })
+    }
+  }
+  // #endregion drain
+
+  const started: Part[] = []
   let starting: Promise<string> | undefined
   let stopped: Promise<ShutdownReport> | undefined
 
   // #region start
-  async function startInOrder(): Promise<string> {
-    // The store is built; recovery runs before any worker: jobs a previous
-    // process left `processing` are `pending` again, and every pending id
-    // is listed, however many there are.
-    const recovered = await recoverJobs(store)
-    log('recovered', { requeued: recovered.requeued, pending: recovered.ids.length })
-    // Consumers before producers: the workers wait on the queue before the
-    // feeder, the sweeper or any request can put a job on it.
-    const jobs = { store, queue, events, now }
-    const size = config.workerCount
-    pool = new WorkerPool({ ...jobs, size, handlers, running, retry })
-    // The feeder waits for room: recovery never needs more than the queue holds.
-    feeder = feedQueue(queue, recovered.ids)
-    const intervalMs = config.sweeperIntervalMs
-    sweeper = spawn('sweeper', (signal) =>
-      runSweeper({ ...jobs, intervalMs, signal }),
-    )
-    // HTTP last: by the time a request arrives, everything it needs runs.
-    const http = createAdaptorServer({ fetch: app.fetch }) as Server
-    http.listen(config.port, config.host)
-    await once(http, 'listening') // rejects on 'error' (port in use...)
-    server = http
-    const url = urlOf(http.address() as AddressInfo)
-    log('listening', { url })
+  async function startAll(): Promise<string> {
+    for (const part of parts) {
+      await part.start?.()
+      started.push(part)
+    }
     return url
   }
   // #endregion start
 
-  // #region stop
-  function stopInOrder(hurry: AbortSignal | undefined): Promise<ShutdownReport> {
-    return shutdown(
-      {
-        refuseNewWork: () => stopping.abort(new Error('service stopping')),
-        server,
-        producers: [feeder, sweeper].filter((task) => task !== undefined),
-        queue,
-        workers: pool,
-        threads: cpuPool,
-        store,
-      },
-      {
+  async function stopAll(hurry?: AbortSignal): Promise<ShutdownReport> {
+    // How the jobs held at the stop end, counted from their events.
+    const report = emptyReport()
+    const unsubscribe = events.subscribe((event) => {
+      if (event.event === 'job_interrupted') report.jobs_interrupted += 1
+      if (event.event === 'job_released') report.jobs_released += 1
+      const byWorker =
+        event.event === 'job_completed' ||
+        event.event === 'job_failed' ||
+        (event.event === 'job_canceled' && event.worker_id !== undefined)
+      if (byWorker) report.jobs_finished += 1
+    })
+    try {
+      return await stopParts(started, {
         timeoutMs: config.shutdownTimeoutMs,
         graceMs: config.shutdownGraceMs,
         hurry,
         log,
-      },
-    )
+        report,
+        tasksLeft: () => [...tasks].map((task) => task.name),
+      })
+    } finally {
+      unsubscribe()
+    }
   }
-  // #endregion stop
 
   return {
-    app,
-    store,
-    queue,
+    get app() {
+      if (app === undefined) throw new Error('the service has not started')
+      return app
+    },
+    instanceId,
     events,
     metrics,
     logger,
-    start: () => {
-      if (starting !== undefined) throw new Error('service already started')
-      return (starting = startInOrder())
+    get store() {
+      return opened()
     },
-    stop: (options = {}) => (stopped ??= stopInOrder(options.hurry)),
+    failed: failed.signal,
+    start() {
+      if (starting !== undefined) throw new Error('service already started')
+      return (starting = startAll().catch(async (error: unknown) => {
+        // Stop what did start (the database, say), then report the failure.
+        stopped ??= stopAll()
+        await stopped
+        throw error
+      }))
+    },
+    stop: (given = {}) => (stopped ??= stopAll(given.hurry)),
   }
+}
+
+/** Whether `promise` settled before `signal` aborted. */
+async function until(promise: Promise<unknown>, signal: AbortSignal) {
+  if (signal.aborted) return false
+  return new Promise<boolean>((resolve) => {
+    const onAbort = () => resolve(false)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      () => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(true)
+      },
+      () => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(true)
+      },
+    )
+  })
 }
 
 function urlOf(address: AddressInfo): string {
@@ -194,5 +466,5 @@ function errorFields(error: unknown): Record<string, unknown> {
   // A bug in the service, not a job's failure: here the stack helps.
   return error instanceof Error
     ? { error: error.message, stack: error.stack }
-    : { error: String(error) }
+    : { error: messageOf(error) }
 }

@@ -1,88 +1,69 @@
 /**
- * The graceful stop, as one sequence in one function: producers first,
- * then the queue, then the consumers, under one deadline. Each part comes
- * in through a small interface, so the service passes its real parts and
- * a test passes fakes. Each phase is logged as it starts and ends, and the
- * stop ends with one report, logged as `"event":"shutdown_report"`.
+ * Stopping in the order of starting, backwards, from one list. The service lists its
+ * parts in the order they start (what each needs comes before it); the
+ * stop walks the same list backwards, one phase per part, under one
+ * deadline. So the last thing started, the HTTP server, is the first
+ * stopped, and the database, started first, is stopped last: one list,
+ * read both ways, cannot disagree with itself.
  *
- * How service.ts uses this (`stop()`, called once, on the first signal):
- *
- *   const report = await shutdown(
- *     {
- *       refuseNewWork: () => stopping.abort(),  // /ready and POST → 503
- *       server,                                 // the node:http Server
- *       producers: [feeder, sweeper],           // tasks that send
- *       queue,
- *       workers: pool,                          // a WorkerPool
- *       threads: cpuPool,                       // closed after workers
- *       store,
- *     },
- *     { timeoutMs, graceMs, hurry: secondSignal, log },
- *   )
- *   process.exitCode = report.exit_code
- *
- * `hurry` is a signal main.ts aborts on a second SIGINT/SIGTERM.
+ * Each phase is logged as it starts and ends, and the stop ends with one
+ * report, logged as `"event":"shutdown_report"`.
  */
 import { sleep } from './concurrency/abort.ts'
-import { knownTasks } from './concurrency/task.ts'
-import { requeue } from './jobs/recovery.ts'
-import type { JobStore } from './jobs/store.ts'
+import { JobInterruptedError, messageOf } from './jobs/errors.ts'
 
-// #region parts
-/** The HTTP server's part; a `node:http` `Server` has all of it. */
-export interface ShutdownServer {
-  getConnections(
-    callback: (error: Error | null, count: number) => void,
-  ): unknown
-  /** Stops accepting; calls back once every connection has ended. */
-  close(callback?: (error?: Error) => void): unknown
-  closeIdleConnections(): void
-  closeAllConnections(): void
-}
-
-/** A task that sends to the queue (sweeper, recovery feeder). */
-export interface Producer extends PromiseLike<unknown> {
+// #region part
+/** One part of the service, as the start and the stop see it. */
+export interface Part {
+  /** Its name in the start's log lines. */
   readonly name: string
-  /** Asks it to stop; awaiting it then waits until it has. */
-  abort(reason?: unknown): void
+  /** The stop's phase for it, in the logs and the report. */
+  readonly phase: string
+  /** Starts it; the next part starts only once this has resolved. */
+  start?(): Promise<void> | void
+  /** Stops it, within the deadline and grace `context` gives. */
+  stop?(context: StopContext): Promise<void> | void
+}
+// #endregion part
+
+/** What a part's stop is given. */
+export interface StopContext {
+  /** Aborts when the deadline passes, or at once on a second signal. */
+  readonly deadline: AbortSignal
+  /** How long a part may take past an abort it was asked to heed (ms). */
+  readonly graceMs: number
+  /** Runs `body` as a phase of its own (logged, timed, in the report). */
+  phase(name: string, body: () => Promise<unknown> | unknown): Promise<void>
+  /** What the report says; a part adds what it knows. */
+  readonly report: ReportDraft
 }
 
-/** The workers' part; a `WorkerPool` has all of it. */
-export interface ShutdownWorkers {
-  /** Take no new job; finish the one held. No wait. */
-  stopTaking(reason?: unknown): void
+/** The report as the parts fill it in. */
+export interface ReportDraft {
+  jobs_finished: number
+  jobs_interrupted: number
+  jobs_released: number
+  jobs_abandoned: string[]
+  jobs_lost: number
+  connections_closed: number
+}
+
+// #region report
+/** What a stop did; logged as one line, `"event":"shutdown_report"`. */
+export interface ShutdownReport extends Readonly<ReportDraft> {
+  /** The phases that ran, in order, with how long each took. */
+  readonly phases: readonly { name: string; duration_ms: number }[]
+  /** Tasks of the service still alive at the end (names). */
+  readonly tasks_left: readonly string[]
+  /** What failed, by phase; the stop went on regardless. */
+  readonly errors: readonly { phase: string; error: string }[]
   /**
-   * Abort the running jobs' signals. A worker whose job stops this way
-   * puts it back to `pending` (`requeue`), with no signal.
+   * 0 after a clean stop; 1 when a job was abandoned or lost, a phase
+   * failed, or a task was left running.
    */
-  abortJobs(reason?: unknown): void
-  /** Resolves when every worker has returned. */
-  wait(): Promise<void>
+  readonly exit_code: 0 | 1
 }
-
-/** The store's part: to find held jobs, requeue, and close. */
-export type ShutdownStore = Pick<JobStore, 'list' | 'get' | 'transition'> & {
-  close?(): Promise<void>
-}
-
-/** Everything the stop stops, in the order it stops them. */
-export interface ShutdownParts {
-  /** Phase 1: readiness and `POST /jobs` answer 503. No wait. */
-  refuseNewWork(): void
-  /** Phase 2 (absent if the server never started). */
-  readonly server?: ShutdownServer | undefined
-  /** Phase 3: every producer but HTTP. */
-  readonly producers: readonly Producer[]
-  /** Phase 4: closed here and nowhere else. */
-  readonly queue: { close(): void }
-  /** Phases 5 and 6 (absent if the workers never started). */
-  readonly workers?: ShutdownWorkers | undefined
-  /** Phase 7: the CPU thread pool, closed once no worker can use it. */
-  readonly threads?: { close(): Promise<void> } | undefined
-  /** Phase 7: the store, closed last. */
-  readonly store: ShutdownStore
-}
-// #endregion parts
+// #endregion report
 
 /** Writes one structured log event (`main.ts` writes a JSON line). */
 export type ShutdownLog = (
@@ -90,8 +71,8 @@ export type ShutdownLog = (
   fields: Record<string, unknown>,
 ) => void
 
-/** Options of {@link shutdown}. */
-export interface ShutdownOptions {
+/** Options of {@link stopParts}. */
+export interface StopOptions {
   /** `SHUTDOWN_TIMEOUT`: from the start of the stop to aborting jobs. */
   readonly timeoutMs: number
   /** `SHUTDOWN_GRACE`: how long an aborted job has to return. */
@@ -101,170 +82,92 @@ export interface ShutdownOptions {
   readonly log?: ShutdownLog | undefined
   /** The clock for phase durations (default `performance.now`). */
   readonly now?: (() => number) | undefined
-  /** The tracked tasks still alive (default: `knownTasks()`). */
-  readonly tasksLeft?: (() => readonly { readonly name: string }[]) | undefined
+  /** The service's tasks still alive, read at the end. */
+  readonly tasksLeft?: (() => readonly string[]) | undefined
+  /** The report to fill in (the caller may count into it meanwhile). */
+  readonly report?: ReportDraft | undefined
 }
 
-/** The phases, in the order they run; `abort_jobs` only if needed. */
-export const SHUTDOWN_PHASES = [
-  'refuse_new_work',
-  'stop_http',
-  'stop_producers',
-  'close_queue',
-  'finish_jobs',
-  'abort_jobs',
-  'close_resources',
-] as const
-
-/** One phase's name. */
-export type ShutdownPhase = (typeof SHUTDOWN_PHASES)[number]
-
-// #region report
-/** What a stop did; logged as one line, `"event":"shutdown_report"`. */
-export interface ShutdownReport {
-  /** The phases that ran, in order, with how long each took. */
-  readonly phases: readonly { name: ShutdownPhase; duration_ms: number }[]
-  /** Jobs held at the stop that ended finished (not `pending`). */
-  readonly jobs_finished: number
-  /** Jobs held at the stop that were stopped and are `pending` again. */
-  readonly jobs_requeued: number
-  /** Jobs whose handler never returned; set `pending` by the stop. */
-  readonly jobs_abandoned: readonly string[]
-  /** Connections open when the server stopped taking new ones. */
-  readonly connections_closed: number
-  /** Tracked tasks still alive at the end (names). */
-  readonly tasks_left: readonly string[]
-  /** What failed, by phase; the stop went on regardless. */
-  readonly errors: readonly { phase: ShutdownPhase; error: string }[]
-  /** 0 after a clean stop; 1 when anything was abandoned or failed. */
-  readonly exit_code: 0 | 1
+/** A report with nothing in it yet. */
+export function emptyReport(): ReportDraft {
+  return {
+    jobs_finished: 0,
+    jobs_interrupted: 0,
+    jobs_released: 0,
+    jobs_abandoned: [],
+    jobs_lost: 0,
+    connections_closed: 0,
+  }
 }
-// #endregion report
 
 /**
- * The reason running jobs' signals abort: the deadline passed, or a
- * second signal asked to hurry. A worker that sees it puts its job back
- * to `pending` instead of failing it.
+ * The reason running jobs' signals abort when the deadline passes, or a
+ * second signal asks to hurry. A worker that sees it gives its job back
+ * instead of failing it.
  */
-export class ShutdownDeadlineError extends Error {
+export class ShutdownDeadlineError extends JobInterruptedError {
   override name = 'ShutdownDeadlineError'
 }
 
-// #region shutdown
+// #region stop-parts
 /**
- * Stops everything in order and reports how it went. Never rejects: a
- * phase that fails is logged and reported, and the stop goes on. Every
- * wait is bounded: by the deadline (`timeoutMs` from the call, or at once
- * on `hurry`), then by `graceMs`. Call it once.
+ * Stops `parts` in reverse order, one phase each, and reports how it
+ * went. Never rejects: a phase that fails is logged and reported, and the
+ * stop goes on. Every wait is bounded by the deadline (`timeoutMs` from
+ * the call, or at once on `hurry`) and the grace after it.
  */
-export async function shutdown(
-  parts: ShutdownParts,
-  options: ShutdownOptions,
+export async function stopParts(
+  parts: readonly Part[],
+  options: StopOptions,
 ): Promise<ShutdownReport> {
-  const { timeoutMs, graceMs, hurry } = options
   const log = options.log ?? (() => {})
   const now = options.now ?? (() => performance.now())
-  const deadline = startDeadline(timeoutMs, hurry, log)
-  const phases: { name: ShutdownPhase; duration_ms: number }[] = []
-  const errors: { phase: ShutdownPhase; error: string }[] = []
-
-  async function phase(name: ShutdownPhase, body: () => unknown) {
-    log('shutdown_phase_started', { phase: name })
-    const started = now()
-    try {
-      await body()
-    } catch (error) {
-      errors.push({ phase: name, error: messageOf(error) })
-      log('shutdown_phase_failed', { phase: name, error: messageOf(error) })
-    }
-    const duration_ms = Math.round(now() - started)
-    phases.push({ name, duration_ms })
-    log('shutdown_phase_ended', { phase: name, duration_ms })
+  const deadline = startDeadline(options.timeoutMs, options.hurry, log)
+  const phases: { name: string; duration_ms: number }[] = []
+  const errors: { phase: string; error: string }[] = []
+  const report = options.report ?? emptyReport()
+  const context: StopContext = {
+    deadline: deadline.signal,
+    graceMs: options.graceMs,
+    report,
+    async phase(name, body) {
+      log('shutdown_phase_started', { phase: name })
+      const started = now()
+      try {
+        await body()
+      } catch (error) {
+        errors.push({ phase: name, error: messageOf(error) })
+        log('shutdown_phase_failed', { phase: name, error: messageOf(error) })
+      }
+      const duration_ms = Math.round(now() - started)
+      phases.push({ name, duration_ms })
+      log('shutdown_phase_ended', { phase: name, duration_ms })
+    },
   }
-
-  const { server, producers, queue, workers, threads, store } = parts
-  let connections = 0
-  let producersStopped = true
-  let held: string[] = []
-  let abandoned: string[] = []
-  let counts = { finished: 0, requeued: 0 }
-  let tasks_left: string[] = []
   try {
-    // 1. No new work is accepted from here on.
-    await phase('refuse_new_work', () => parts.refuseNewWork())
-    // 2. HTTP, the first producer: requests in flight finish.
-    await phase('stop_http', async () => {
-      if (server) connections = await closeServer(server, deadline.signal)
-    })
-    // 3. The other producers, so that nothing can send any more...
-    await phase('stop_producers', async () => {
-      producersStopped = await stopProducers(producers, graceMs, errors)
-    })
-    // 4. ...and only then the queue. A producer that did not stop keeps
-    //    it open: a send on a closed queue is a bug, an open one is not.
-    if (producersStopped) await phase('close_queue', () => queue.close())
-    // 5. Workers finish what they hold, until the deadline.
-    if (workers) {
-      const workersDone = workers.wait().catch((error: unknown) => {
-        errors.push({ phase: 'finish_jobs', error: messageOf(error) })
-      })
-      let workersEnded = false
-      await phase('finish_jobs', async () => {
-        workers.stopTaking(new Error('shutting down'))
-        held = await idsOf(store, 'processing')
-        workersEnded = await until(workersDone, deadline.signal)
-      })
-      // 6. Past the deadline: abort the jobs, give them the grace.
-      if (!workersEnded) {
-        await phase('abort_jobs', async () => {
-          workers.abortJobs(deadline.signal.reason)
-          await within(workersDone, graceMs)
-        })
-      }
+    for (const part of [...parts].reverse()) {
+      if (part.stop) await context.phase(part.phase, () => part.stop!(context))
     }
-    // 7. Nothing is left `processing`; count the outcomes while the
-    //    store is open; close what the workers used, then the store;
-    //    check that no task is left. Each step runs even if one failed.
-    await phase('close_resources', async () => {
-      const failed: unknown[] = []
-      const step = (work: () => Promise<unknown>) =>
-        work().catch((error: unknown) => void failed.push(error))
-      await step(async () => {
-        abandoned = await idsOf(store, 'processing')
-        if (abandoned.length > 0) log('jobs_abandoned', { job_ids: abandoned })
-        for (const id of abandoned) await requeue(store, id)
-      })
-      await step(async () => {
-        counts = await countOutcomes(store, held, abandoned)
-      })
-      await step(async () => threads?.close())
-      await step(async () => store.close?.())
-      await step(async () => {
-        tasks_left = (options.tasksLeft ?? knownTasks)().map((t) => t.name)
-      })
-      if (failed.length > 0) {
-        throw new AggregateError(failed, failed.map(messageOf).join('; '))
-      }
-    })
   } finally {
     deadline.clear()
   }
-
-  const clean = abandoned.length + errors.length + tasks_left.length === 0
-  const report: ShutdownReport = {
+  const tasks_left = [...(options.tasksLeft?.() ?? [])]
+  const unclean =
+    report.jobs_abandoned.length +
+    report.jobs_lost +
+    errors.length +
+    tasks_left.length
+  const result: ShutdownReport = {
     phases,
-    jobs_finished: counts.finished,
-    jobs_requeued: counts.requeued,
-    jobs_abandoned: abandoned,
-    connections_closed: connections,
+    ...report,
     tasks_left,
     errors,
-    exit_code: clean ? 0 : 1,
+    exit_code: unclean === 0 ? 0 : 1,
   }
-  log('shutdown_report', { ...report })
-  return report
+  log('shutdown_report', { ...result })
+  return result
 }
-// #endregion shutdown
+// #endregion stop-parts
 
 // #region deadline
 /**
@@ -301,6 +204,17 @@ function startDeadline(
 }
 // #endregion deadline
 
+/** The HTTP server's part; a `node:http` `Server` has all of it. */
+export interface ShutdownServer {
+  getConnections(
+    callback: (error: Error | null, count: number) => void,
+  ): unknown
+  /** Stops accepting; calls back once every connection has ended. */
+  close(callback?: (error?: Error) => void): unknown
+  closeIdleConnections(): void
+  closeAllConnections(): void
+}
+
 // #region close-server
 /**
  * Stops the server taking connections and waits for requests in flight,
@@ -308,7 +222,7 @@ function startDeadline(
  * deadline passes, it closes every connection. Resolves with how many
  * connections were open.
  */
-async function closeServer(
+export async function closeServer(
   server: ShutdownServer,
   deadline: AbortSignal,
 ): Promise<number> {
@@ -334,73 +248,40 @@ async function closeServer(
 }
 // #endregion close-server
 
+/** A task a part stops: abort it, then wait for it. */
+export interface StoppableTask extends PromiseLike<unknown> {
+  readonly name: string
+  abort(reason?: unknown): void
+}
+
 /**
- * Aborts every producer and waits for all of them, up to `graceMs`.
- * Returns whether all stopped; records failures and those left running.
+ * Aborts `task` and waits for it, up to `graceMs`. Rejects if it failed
+ * (not counting its own abort), or if it is still running after the grace.
  */
-async function stopProducers(
-  producers: readonly Producer[],
+export async function stopTask(
+  task: StoppableTask,
   graceMs: number,
-  errors: { phase: ShutdownPhase; error: string }[],
-): Promise<boolean> {
+): Promise<void> {
   const reason = new Error('shutting down')
-  for (const producer of producers) producer.abort(reason)
-  const running = new Set(producers)
-  const ended = producers.map((producer) =>
-    Promise.resolve(producer).then(
-      () => void running.delete(producer),
-      (error: unknown) => {
-        running.delete(producer)
-        if (error !== reason) {
-          errors.push({
-            phase: 'stop_producers',
-            error: `${producer.name}: ${messageOf(error)}`,
-          })
-        }
-      },
-    ),
+  task.abort(reason)
+  let failure: { error: unknown } | undefined
+  const ended = Promise.resolve(task).then(
+    () => {},
+    (error: unknown) => {
+      if (error !== reason) failure = { error }
+    },
   )
-  if (await within(Promise.all(ended), graceMs)) return true
-  for (const producer of running) {
-    errors.push({
-      phase: 'stop_producers',
-      error: `${producer.name} did not stop; the queue is left open`,
-    })
+  if (!(await within(ended, graceMs))) {
+    throw new Error(`${task.name} did not stop within ${graceMs} ms`)
   }
-  return false
-}
-
-/** The ids of the jobs in `status`, in creation order. */
-async function idsOf(
-  store: ShutdownStore,
-  status: 'processing' | 'pending',
-): Promise<string[]> {
-  return (await store.list({ status })).map((job) => job.id)
-}
-
-/** Of the jobs held at the stop, how many ended finished or requeued. */
-async function countOutcomes(
-  store: ShutdownStore,
-  held: readonly string[],
-  abandoned: readonly string[],
-): Promise<{ finished: number; requeued: number }> {
-  let finished = 0
-  let requeued = 0
-  for (const id of held) {
-    if (abandoned.includes(id)) continue
-    const job = await store.get(id)
-    // Gone means evicted, which only happens to finished jobs.
-    if (job?.status === 'pending') requeued += 1
-    else finished += 1
-  }
-  return { finished, requeued }
+  if (failure) throw failure.error
 }
 
 /**
  * Which comes first: `promise` settles, `ms` pass (never, if undefined),
  * or `signal` aborts. Removes its timer and listener either way.
  */
-async function settleWithin(
+export async function settleWithin(
   promise: Promise<unknown>,
   ms: number | undefined,
   signal?: AbortSignal,
@@ -433,16 +314,10 @@ async function settleWithin(
   }
 }
 
-/** Whether `promise` settled before `signal` aborted. */
-async function until(promise: Promise<unknown>, signal: AbortSignal) {
-  return (await settleWithin(promise, undefined, signal)) === 'settled'
-}
-
 /** Whether `promise` settled within `ms`. */
-async function within(promise: Promise<unknown>, ms: number) {
+export async function within(
+  promise: Promise<unknown>,
+  ms: number,
+): Promise<boolean> {
   return (await settleWithin(promise, ms)) === 'settled'
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

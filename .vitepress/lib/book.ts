@@ -167,10 +167,10 @@ export function scanSnippets(text: string, pageFile: string): SnippetRef[] {
 }
 
 const regionStart = (name: string) =>
-  new RegExp(`^\\s*//\\s*#region\\s+${escape(name)}\\s*$`)
+  new RegExp(`^\\s*(?://|--)\\s*#region\\s+${escape(name)}\\s*$`)
 const regionEnd = (name: string) =>
-  new RegExp(`^\\s*//\\s*#endregion\\s+${escape(name)}\\s*$`)
-const anyRegionMarker = /^\s*\/\/\s*#(?:end)?region\b/
+  new RegExp(`^\\s*(?://|--)\\s*#endregion\\s+${escape(name)}\\s*$`)
+const anyRegionMarker = /^\s*(?:\/\/|--)\s*#(?:end)?region\b/
 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')

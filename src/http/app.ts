@@ -6,27 +6,35 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { methodNotAllowed } from 'hono/method-not-allowed'
-import { cancelJob, RunningJobs } from '../jobs/cancel.ts'
+import type { Backlog } from '../jobs/backlog.ts'
+import { cancelJob } from '../jobs/cancel.ts'
 import { JobNotFoundError } from '../jobs/errors.ts'
 import type { JobEvents } from '../jobs/events.ts'
 import type { HandlerRegistry } from '../jobs/handlers.ts'
 import type { JobMetrics } from '../jobs/metrics.ts'
-import type { JobQueue } from '../jobs/queue.ts'
-import type { JobStore } from '../jobs/store.ts'
+import type { RunningJobs } from '../jobs/running.ts'
+import type { JobStore } from '../jobs/store/contract.ts'
 import { submitJob } from '../jobs/submit.ts'
 import { errorResponse, RequestError } from './errors.ts'
 import {
   MAX_BODY_BYTES,
+  parseIdempotencyKey,
+  parseListQuery,
   parseNewJob,
-  parseStatusFilter,
+  requestDigest,
   requireJsonContentType,
 } from './validation.ts'
 
 /** What the routes need. */
 export interface AppDeps {
   readonly store: JobStore
-  readonly queue: JobQueue
   readonly handlers: HandlerRegistry
+  /** The attempts this instance holds (a cancel aborts one here). */
+  readonly running: RunningJobs
+  /** Refuses new jobs once the backlog is full (429). */
+  readonly backlog?: Backlog | undefined
+  /** Tells this instance's fetcher that a job was created. */
+  readonly wake?: (() => void) | undefined
   /**
    * Aborted when the service stops taking jobs: `POST /jobs` and
    * `GET /ready` answer 503.
@@ -34,8 +42,6 @@ export interface AppDeps {
   readonly stopping?: AbortSignal | undefined
   /** Where job creation and cancels are reported (logs, metrics). */
   readonly events?: JobEvents | undefined
-  /** The workers' cancel switches (the pool's), for `POST /jobs/:id/cancel`. */
-  readonly running?: RunningJobs | undefined
   /** What `GET /metrics` reads; without it, that route is a 404. */
   readonly metrics?: JobMetrics | undefined
   /** A job's `timeout_ms` when it gives none (`JOB_TIMEOUT_MS`). */
@@ -49,7 +55,6 @@ export interface AppDeps {
 /** Builds the app: routes, validation, and errors mapped to status codes. */
 export function createApp(deps: AppDeps): Hono {
   const { store, metrics, maxBodyBytes = MAX_BODY_BYTES } = deps
-  const running = deps.running ?? new RunningJobs()
   const onUnexpected = deps.onUnexpectedError ?? (() => {})
   const app = new Hono()
 
@@ -69,12 +74,20 @@ export function createApp(deps: AppDeps): Hono {
 
   // #region ready
   // Readiness, for a load balancer: "send me traffic". It turns 503 as soon
-  // as a stop begins, while /health (liveness: "don't restart me") stays 200.
-  app.get('/ready', (c) =>
-    deps.stopping?.aborted
-      ? c.json({ error: 'service stopping' }, 503)
-      : c.json({ status: 'ready' }),
-  )
+  // as a stop begins, or while the store cannot be reached; /health
+  // (liveness: "don't restart me") stays 200.
+  app.get('/ready', async (c) => {
+    if (deps.stopping?.aborted) {
+      return c.json({ error: 'service stopping' }, 503)
+    }
+    const reachable = await within(store.ping(), READY_TIMEOUT_MS)
+    if (!reachable) return c.json({ error: 'store unreachable' }, 503)
+    return c.json(
+      store.durable
+        ? { status: 'ready', store: 'postgres' }
+        : { status: 'ready', store: 'memory', warning: MEMORY_WARNING },
+    )
+  })
   // #endregion ready
 
   // #region post-jobs
@@ -94,16 +107,33 @@ export function createApp(deps: AppDeps): Hono {
     }),
     async (c) => {
       const input = parseNewJob(await c.req.text())
-      const job = await submitJob(deps, input)
-      return c.json(job, 201, { Location: `/jobs/${job.id}` })
+      const key = parseIdempotencyKey(c.req.header('Idempotency-Key'))
+      const idempotency = key && { key, digest: requestDigest(input) }
+      const { job, created } = await submitJob(deps, input, {
+        ...(idempotency && { idempotency }),
+      })
+      // 201 for a new job; 200 for the one this key made before.
+      return c.json(job, created ? 201 : 200, { Location: `/jobs/${job.id}` })
     },
   )
   // #endregion post-jobs
 
+  // #region list
+  // A page at a time, in creation order; `Link: <...>; rel="next"` names
+  // the next page while there may be one.
   app.get('/jobs', async (c) => {
-    const status = parseStatusFilter(c.req.query('status'))
-    return c.json(await store.list({ status }))
+    const query = parseListQuery(new URL(c.req.url).searchParams)
+    const page = await store.list(query)
+    const headers: Record<string, string> = {}
+    if (page.next !== undefined) {
+      const next = new URLSearchParams({ limit: String(query.limit) })
+      if (query.status !== undefined) next.set('status', query.status)
+      next.set('after', page.next)
+      headers['Link'] = `</jobs?${next}>; rel="next"`
+    }
+    return c.json(page.jobs, 200, headers)
   })
+  // #endregion list
 
   app.get('/jobs/:id', async (c) => {
     const id = c.req.param('id')
@@ -115,7 +145,7 @@ export function createApp(deps: AppDeps): Hono {
   // #region cancel
   app.post('/jobs/:id/cancel', async (c) => {
     const id = c.req.param('id')
-    const { outcome, job } = await cancelJob({ ...deps, running }, id)
+    const { outcome, job } = await cancelJob(deps, id)
     // 200: canceled now. 202: its signal is aborted; it becomes
     // `canceled` when its handler returns.
     return c.json(job, outcome === 'canceled' ? 200 : 202)
@@ -139,6 +169,26 @@ export function createApp(deps: AppDeps): Hono {
   )
   app.onError((error, c) => errorResponse(error, c, onUnexpected))
   return app
+}
+
+/** How long `GET /ready` waits for the store to answer. */
+export const READY_TIMEOUT_MS = 2_000
+
+/** What `GET /ready` says of the memory store. */
+export const MEMORY_WARNING =
+  'STORE=memory keeps nothing: a restart loses every job'
+
+/** Whether `promise` resolved within `ms` (false if it rejected). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
+  try {
+    return await Promise.race([promise.then(() => true, () => false), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /**

@@ -8,11 +8,14 @@ import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import {
+  IdempotencyConflictError,
   InvalidPayloadError,
   JobNotCancelableError,
   JobNotFoundError,
   NotAcceptingJobsError,
   QueueFullError,
+  StoreFullError,
+  StoreUnavailableError,
   UnknownJobTypeError,
 } from '../jobs/errors.ts'
 
@@ -33,13 +36,17 @@ export const RETRY_AFTER_SECONDS = 1
 // #region status-codes
 /** The status code for each error a caller of the domain must handle. */
 type ErrorClass = new (...args: never[]) => Error
-const STATUS_BY_ERROR: [ErrorClass, ContentfulStatusCode][] = [
+const STATUS_BY_ERROR: [ErrorClass, ContentfulStatusCode, string?][] = [
   [UnknownJobTypeError, 400],
   [InvalidPayloadError, 400],
   [JobNotFoundError, 404],
   [JobNotCancelableError, 409],
+  [IdempotencyConflictError, 422],
   [QueueFullError, 429],
   [NotAcceptingJobsError, 503],
+  // Its message names the database's address: not for clients.
+  [StoreUnavailableError, 503, 'job store unreachable; retry later'],
+  [StoreFullError, 507],
 ]
 
 /** Turns any error into its JSON answer (500 for anything unexpected). */
@@ -52,11 +59,14 @@ export function errorResponse(
     const status = error.status as ContentfulStatusCode
     return c.json({ error: error.message }, status)
   }
-  for (const [type, status] of STATUS_BY_ERROR) {
+  for (const [type, status, publicMessage] of STATUS_BY_ERROR) {
     if (!(error instanceof type)) continue
-    const headers: Record<string, string> =
-      status === 429 ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {}
-    return c.json({ error: error.message }, status, headers)
+    const message = publicMessage ?? error.message
+    const busy = status === 429 || status === 503 || status === 507
+    const headers: Record<string, string> = busy
+      ? { 'Retry-After': String(RETRY_AFTER_SECONDS) }
+      : {}
+    return c.json({ error: message }, status, headers)
   }
   onUnexpected(error)
   return c.json({ error: 'internal server error' }, 500)

@@ -3,6 +3,7 @@
  * a new job, the `status` filter. Each failure is a `RequestError` whose
  * message tells the client what to fix.
  */
+import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import {
   JOB_STATUSES,
@@ -82,6 +83,60 @@ export function parseNewJob(text: string): NewJob {
   return result.data
 }
 
+/** How many jobs a page of `GET /jobs` holds unless `limit` says. */
+export const DEFAULT_PAGE_LIMIT = 100
+
+/** The most jobs one page of `GET /jobs` may hold. */
+export const MAX_PAGE_LIMIT = 1_000
+
+/** What `GET /jobs` asked for. */
+export interface ListQueryParams {
+  readonly status?: JobStatus | undefined
+  readonly after?: string | undefined
+  readonly limit: number
+}
+
+// #region list-query
+/**
+ * Parses the query of `GET /jobs`: `status`, `limit` (1 to
+ * `MAX_PAGE_LIMIT`, default `DEFAULT_PAGE_LIMIT`) and `after` (a cursor
+ * from a `Link` header). Each may appear once; anything else is a 400.
+ */
+export function parseListQuery(params: URLSearchParams): ListQueryParams {
+  const known = ['status', 'limit', 'after']
+  for (const name of new Set(params.keys())) {
+    if (!known.includes(name)) {
+      throw new RequestError(
+        400,
+        `unknown query parameter "${name}"; known: ${known.join(', ')}`,
+      )
+    }
+    if (params.getAll(name).length > 1) {
+      throw new RequestError(400, `query parameter "${name}" given twice`)
+    }
+  }
+  const status = parseStatusFilter(params.get('status') ?? undefined)
+  const limit = parseLimit(params.get('limit') ?? undefined)
+  const after = params.get('after') ?? undefined
+  if (after !== undefined && !/^\d{1,18}$/.test(after)) {
+    throw new RequestError(400, 'after must be a cursor from a Link header')
+  }
+  return { status, limit, after }
+}
+// #endregion list-query
+
+function parseLimit(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PAGE_LIMIT
+  const limit = /^\d{1,7}$/.test(value) ? Number(value) : Number.NaN
+  if (!(limit >= 1 && limit <= MAX_PAGE_LIMIT)) {
+    throw new RequestError(
+      400,
+      `limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`,
+    )
+  }
+  return limit
+}
+
 /** Parses the `status` query of `GET /jobs`; undefined means all. */
 export function parseStatusFilter(value: string | undefined): JobStatus | undefined {
   if (value === undefined) return undefined
@@ -93,4 +148,34 @@ export function parseStatusFilter(value: string | undefined): JobStatus | undefi
     )
   }
   return status
+}
+
+/** The longest `Idempotency-Key` accepted. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+/**
+ * Parses an `Idempotency-Key` header: undefined when absent, else 1 to
+ * 255 printable ASCII characters (a UUID, say), or a 400.
+ */
+export function parseIdempotencyKey(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  if (!/^[\x21-\x7e]{1,255}$/.test(value)) {
+    throw new RequestError(
+      400,
+      `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} ` +
+        'printable ASCII characters',
+    )
+  }
+  return value
+}
+
+/**
+ * A digest of what a request asks for, to tell a retry (same digest)
+ * from another request that reuses a key. Made from the parsed job, so a
+ * retry that spaces its JSON differently is still the same request.
+ */
+export function requestDigest(input: NewJob): string {
+  const { type, payload = null, max_retries, timeout_ms } = input
+  const canonical = JSON.stringify([type, payload, max_retries, timeout_ms])
+  return createHash('sha256').update(canonical).digest('base64url')
 }

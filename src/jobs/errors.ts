@@ -29,14 +29,58 @@ export class JobNotFoundError extends Error {
 }
 
 /**
- * The queue had no room, so the job was not accepted (and not kept). The
- * caller should try again later; nothing waits on its behalf.
+ * Too many jobs wait already (`JOB_QUEUE_CAPACITY`), so this one was not
+ * accepted (and not kept). The caller should try again later; nothing
+ * waits on its behalf.
  */
 export class QueueFullError extends Error {
   override name = 'QueueFullError'
   constructor(readonly capacity: number) {
-    super(`job queue is full (capacity ${capacity}); retry later`)
+    super(`too many jobs waiting (at most ${capacity}); retry later`)
   }
+}
+
+/**
+ * The memory store's byte budget is spent on jobs that have not finished:
+ * this one was not kept. Finished jobs are dropped before this is thrown.
+ */
+export class StoreFullError extends Error {
+  override name = 'StoreFullError'
+  constructor(readonly budgetBytes: number) {
+    super(`job store is full (${budgetBytes} bytes of payloads); retry later`)
+  }
+}
+
+/**
+ * An `Idempotency-Key` came back with another request than the one that
+ * first used it: the job it names was made from different input.
+ */
+export class IdempotencyConflictError extends Error {
+  override name = 'IdempotencyConflictError'
+  constructor(readonly key: string) {
+    super(
+      `Idempotency-Key "${key}" was already used with a different request`,
+    )
+  }
+}
+
+/**
+ * The reason a job's signal carries when its lease was lost: the store no
+ * longer lets this attempt write, because a rescue gave the job back.
+ */
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError'
+  constructor(readonly id: string) {
+    super(`lease on job ${id} was lost`)
+  }
+}
+
+/**
+ * The store cannot be reached (the database is down or out of
+ * connections): the request may succeed later, unchanged.
+ */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError'
 }
 
 /** The service is stopping and takes no new jobs. */
@@ -49,8 +93,7 @@ export class NotAcceptingJobsError extends Error {
 
 /**
  * A cancel request for a job that cannot be canceled: it has finished
- * (`completed`, `failed`, `canceled`), or it is `processing` but no worker
- * of this service holds it.
+ * (`completed`, `failed`, `canceled`).
  */
 export class JobNotCancelableError extends Error {
   override name = 'JobNotCancelableError'
@@ -71,6 +114,14 @@ export class JobTimeoutError extends Error {
   }
 }
 
+/**
+ * The reason a job's signal carries when the service stops it (a stop's
+ * deadline, or a second signal): the attempt is given back, not failed.
+ */
+export class JobInterruptedError extends Error {
+  override name = 'JobInterruptedError'
+}
+
 /** The reason a job's signal carries when a client canceled it. */
 export class JobCanceledError extends Error {
   override name = 'JobCanceledError'
@@ -78,3 +129,19 @@ export class JobCanceledError extends Error {
     super(`job ${id} was canceled`)
   }
 }
+
+// #region message-of
+/**
+ * The message of anything thrown, never throwing itself: a handler may
+ * reject with a string, `null`, an object with no prototype (which
+ * `String()` cannot print), or an error whose `message` getter throws.
+ */
+export function messageOf(error: unknown): string {
+  try {
+    if (error instanceof Error) return String(error.message)
+    return String(error)
+  } catch {
+    return 'a thrown value that cannot be printed'
+  }
+}
+// #endregion message-of

@@ -7,6 +7,7 @@
  * (it may hold secrets) and never a stack trace. Field names are
  * snake_case, as in the API and the logs.
  */
+import { messageOf } from './errors.ts'
 import type { Job } from './job.ts'
 
 // #region events
@@ -20,11 +21,14 @@ interface Attempt {
 
 /** Every event, by name, with the fields it carries. */
 export interface JobEventMap {
-  /** The job was stored (`POST /jobs`). */
-  job_created: { readonly job_id: string; readonly type: string }
-  /** Its id was put on the queue (at creation, or by a retry). */
-  job_enqueued: { readonly job_id: string; readonly type: string }
-  /** A worker claimed it and its handler starts. */
+  /** The job was stored, claimable at once (`POST /jobs`). */
+  job_created: {
+    readonly job_id: string
+    readonly type: string
+    /** The `X-Request-Id` of the request that made it, if any. */
+    readonly request_id?: string | undefined
+  }
+  /** A worker has it, under a lease, and its handler starts. */
   job_started: Attempt
   /** The handler resolved; the job is `completed`. */
   job_completed: Attempt & { readonly duration_ms: number }
@@ -38,7 +42,7 @@ export interface JobEventMap {
     readonly error: string
     readonly final: boolean
   }
-  /** A failed job goes back to `pending`, to run again from `run_at`. */
+  /** A failed job waits as `retrying`, claimable again from `run_at`. */
   job_retried: {
     readonly job_id: string
     readonly type: string
@@ -63,14 +67,46 @@ export interface JobEventMap {
    */
   job_timed_out: Attempt & { readonly timeout_ms: number }
   /**
-   * The service stopped the attempt (the shutdown deadline passed): not the
-   * job's failure, so it is `pending` again, to run at the next start.
+   * The service stopped the attempt (a stop's deadline passed): not the
+   * job's failure, so it is `pending` again and the attempt not counted.
    */
-  job_requeued: Attempt & { readonly duration_ms: number }
-  /** A worker received an id whose job was no longer pending. */
-  job_skipped: { readonly job_id: string; readonly worker_id: string }
+  job_interrupted: Attempt & { readonly duration_ms: number }
+  /** Claimed but never started: given back at a stop, claimable again. */
+  job_released: {
+    readonly job_id: string
+    readonly type: string
+    readonly attempt: number
+  }
+  /**
+   * A lease expired (its owner crashed or hung) and the rescuer moved the
+   * job on: `retrying`, `failed` when no attempt is left, or `canceled`.
+   */
+  job_rescued: {
+    readonly job_id: string
+    readonly type: string
+    readonly attempt: number
+    /** The owner that lost the lease. */
+    readonly owner: string
+    readonly status: 'retrying' | 'failed' | 'canceled'
+  }
+  /** A heartbeat found the lease gone: the handler's signal aborts. */
+  job_lease_lost: Attempt
+  /**
+   * The attempt ended but the store refused its outcome: the lease was
+   * lost, and a newer attempt (or the rescuer) owns the job now.
+   */
+  job_result_discarded: Attempt & { readonly outcome: string }
+  /** Recording the outcome failed (the store was unreachable). */
+  job_finish_failed: Attempt & { readonly error: string }
   worker_started: { readonly worker_id: string }
   worker_stopped: { readonly worker_id: string }
+  /** A worker's loop failed (a bug); the pool starts a new one. */
+  worker_crashed: {
+    readonly worker_id: string
+    readonly error: string
+    /** Crashes within the pool's window, this one included. */
+    readonly crashes: number
+  }
 }
 
 /** An event's name. */
@@ -96,17 +132,21 @@ export function jobFields(job: Pick<Job, 'id' | 'type'>): {
 /** The names of all events, in lifecycle order. */
 export const JOB_EVENT_NAMES = [
   'job_created',
-  'job_enqueued',
   'job_started',
   'job_completed',
   'job_failed',
   'job_retried',
   'job_canceled',
   'job_timed_out',
-  'job_requeued',
-  'job_skipped',
+  'job_interrupted',
+  'job_released',
+  'job_rescued',
+  'job_lease_lost',
+  'job_result_discarded',
+  'job_finish_failed',
   'worker_started',
   'worker_stopped',
+  'worker_crashed',
 ] as const satisfies readonly JobEventName[]
 
 /** What an event listener gets; its return value is ignored. */
@@ -205,7 +245,7 @@ export class JobEvents {
 // #endregion bus
 
 function warn(error: unknown, event: JobEvent): void {
-  const message = error instanceof Error ? error.message : String(error)
+  const message = messageOf(error)
   process.emitWarning(
     `a listener of ${event.event} threw: ${message}`,
     'JobEventListenerWarning',

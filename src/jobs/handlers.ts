@@ -28,6 +28,12 @@ export interface JobType {
   /** Throws `InvalidPayloadError` when a payload does not suit the type. */
   readonly validate?: (payload: unknown) => void
   readonly run: Handler
+  /**
+   * The most jobs of this type one instance runs at once (default: as many
+   * as it has workers). CPU-bound types set it to their threads, so that
+   * they never hold every worker while other types wait.
+   */
+  readonly concurrency?: number
 }
 // #endregion handler
 
@@ -47,6 +53,15 @@ export class HandlerRegistry {
   /** The type registered as `name`, or undefined. */
   get(name: string): JobType | undefined {
     return this.#types.get(name)
+  }
+
+  /** The types that set a `concurrency`, with it. */
+  limits(): Map<string, number> {
+    const limits = new Map<string, number>()
+    for (const [name, type] of this.#types) {
+      if (type.concurrency !== undefined) limits.set(name, type.concurrency)
+    }
+    return limits
   }
 
   /** The registered names, sorted. */

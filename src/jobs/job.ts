@@ -9,18 +9,16 @@ import { InvalidPayloadError } from './errors.ts'
 /**
  * The legal moves, from each status to the statuses it may become. A
  * status with no way out is finished. This table is the only place that
- * says which change is legal: the store, the worker, the sweeper and
- * cancel all go through it.
+ * says which change is legal: both stores check their writes against it.
  */
 export const TRANSITIONS = {
-  // Waiting in the queue: a worker claims it, or a client cancels it; the
-  // sweeper puts it back to `retrying` if the queue had no room after all.
-  pending: ['processing', 'canceled', 'retrying'],
+  // Waiting to be claimed: a worker claims it, or a client cancels it.
+  pending: ['processing', 'canceled'],
   // A worker runs it; a failed attempt with tries left waits as `retrying`;
-  // a run the service cut short (shutdown, crash) goes back to `pending`.
+  // an attempt the service cut short (a stop) goes back to `pending`.
   processing: ['completed', 'failed', 'retrying', 'canceled', 'pending'],
-  // Out of the queue until `run_at`; then the sweeper makes it `pending`.
-  retrying: ['pending', 'canceled'],
+  // Waiting for `run_at`; from then on, claimable like a pending job.
+  retrying: ['processing', 'canceled'],
   completed: [],
   failed: [],
   canceled: [],
@@ -132,16 +130,27 @@ export const MAX_TIMEOUT_MS = 3_600_000
 export const MAX_PAYLOAD_DEPTH = 32
 
 /**
- * A new `pending` job, frozen, with its payload deep-copied and frozen.
- * Throws `InvalidPayloadError` if the payload nests deeper than
- * `MAX_PAYLOAD_DEPTH`.
+ * Throws `InvalidPayloadError` for a payload no store can keep: one that
+ * nests deeper than `MAX_PAYLOAD_DEPTH`, or holds a NUL character
+ * (`\u0000`), which is valid JSON but not valid PostgreSQL `jsonb`.
  */
-export function newJob(input: NewJob, id: string, now: Date): Job {
-  if (depthOf(input.payload) > MAX_PAYLOAD_DEPTH) {
+export function checkPayload(payload: unknown): void {
+  if (depthOf(payload) > MAX_PAYLOAD_DEPTH) {
     throw new InvalidPayloadError(
       `payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels`,
     )
   }
+  if (containsNul(payload)) {
+    throw new InvalidPayloadError('payload must not contain \\u0000')
+  }
+}
+
+/**
+ * A new `pending` job, frozen, with its payload deep-copied and frozen.
+ * Throws `InvalidPayloadError` for a payload `checkPayload` refuses.
+ */
+export function newJob(input: NewJob, id: string, now: Date): Job {
+  checkPayload(input.payload)
   const at = now.toISOString()
   return Object.freeze({
     id,
@@ -210,7 +219,23 @@ export function depthOf(value: unknown): number {
   return deepest
 }
 
-function deepFreeze<T>(value: T): T {
+/** Whether a string in `value`, key or value, holds a NUL character. */
+function containsNul(value: unknown): boolean {
+  const stack: unknown[] = [value]
+  while (stack.length > 0) {
+    const next = stack.pop()
+    if (typeof next === 'string' && next.includes('\0')) return true
+    if (typeof next !== 'object' || next === null) continue
+    for (const [key, child] of Object.entries(next)) {
+      if (key.includes('\0')) return true
+      stack.push(child)
+    }
+  }
+  return false
+}
+
+/** Freezes `value` and everything it holds. */
+export function deepFreeze<T>(value: T): T {
   // Iterative, so a deep payload cannot overflow the stack here.
   const stack: unknown[] = [value]
   while (stack.length > 0) {

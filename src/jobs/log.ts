@@ -62,24 +62,28 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 // #region levels
 /**
  * How loud each event is. Every step of a job's normal path is `info`,
- * so that the default level tells a job's whole story; a skipped id is
- * `debug` (another worker has the job, nothing went wrong); an attempt
- * that fails or times out is `warn`, and `error` only when the job has
- * failed for good.
+ * so that the default level tells a job's whole story; an attempt that
+ * fails, times out, loses its lease or is cut short is `warn`; `error` is
+ * for a job that failed for good, an outcome that could not be written,
+ * and a worker that crashed.
  */
 export const EVENT_LEVELS: { readonly [N in JobEventName]: Level } = {
   job_created: 'info',
-  job_enqueued: 'info',
   job_started: 'info',
   job_completed: 'info',
   job_failed: 'warn', // `error` when final: see levelOf
   job_retried: 'info',
   job_canceled: 'info',
   job_timed_out: 'warn',
-  job_requeued: 'warn',
-  job_skipped: 'debug',
+  job_interrupted: 'warn',
+  job_released: 'info',
+  job_rescued: 'warn',
+  job_lease_lost: 'warn',
+  job_result_discarded: 'warn',
+  job_finish_failed: 'error',
   worker_started: 'info',
   worker_stopped: 'info',
+  worker_crashed: 'error',
 }
 // #endregion levels
 

@@ -28,17 +28,21 @@ export interface MetricsJson {
   readonly jobs_canceled: number
   /** Attempts that ran out of time (each also a failed attempt). */
   readonly jobs_timed_out: number
-  /** Jobs a worker is running now. */
+  /** Jobs given back after their lease expired (their worker vanished). */
+  readonly jobs_rescued: number
+  /** Jobs a worker of this instance is running now. */
   readonly jobs_in_progress: number
-  /** Job ids waiting in the queue now. */
+  /** Jobs waiting to run (pending or retrying), in the whole queue. */
   readonly queue_depth: number
+  /** Every job the store holds, by status (all instances'). */
+  readonly queue: Readonly<Record<string, number>>
 }
 // #endregion json
 
 /** Options of {@link createJobMetrics}. */
 export interface JobMetricsOptions {
-  /** How many ids wait in the queue, read at each scrape. */
-  readonly queueDepth?: () => number
+  /** The store's jobs by status, read at each scrape. */
+  readonly countByStatus?: () => Promise<Readonly<Record<string, number>>>
 }
 
 /** The job metrics of one service; `close()` stops listening. */
@@ -67,9 +71,9 @@ export const DURATION_BUCKETS = [
 /**
  * Metrics fed by `events`, in a new registry. Prometheus names: the
  * counters end in `_total` (`jobs_created_total`...), the gauges are
- * `jobs_in_progress` and `queue_depth`, and `job_duration_seconds`, a
- * histogram labelled with each attempt's `outcome` (`completed`,
- * `failed`, `canceled`). No process metrics: add prom-client's
+ * `jobs_in_progress` and `jobs_queued{status}` (read from the store), and
+ * `job_duration_seconds`, a histogram labelled with each attempt's
+ * `outcome` (`completed`, `failed`, `canceled`, `interrupted`). No process metrics: add prom-client's
  * `collectDefaultMetrics({ register: metrics.registry })` if you want
  * them.
  */
@@ -77,7 +81,7 @@ export function createJobMetrics(
   events: JobEvents,
   options: JobMetricsOptions = {},
 ): JobMetrics {
-  const { queueDepth = () => 0 } = options
+  const { countByStatus = async () => ({}) } = options
   const registry = new Registry()
   const registers = [registry]
   const counter = (name: string, help: string) =>
@@ -89,6 +93,7 @@ export function createJobMetrics(
   const retried = counter('jobs_retried', 'Failed attempts to run again.')
   const canceled = counter('jobs_canceled', 'Jobs canceled.')
   const timedOut = counter('jobs_timed_out', 'Attempts that ran out of time.')
+  const rescued = counter('jobs_rescued', 'Jobs whose lease expired, given back.')
   // The jobs whose attempt has started and not ended, by id: an end
   // reported twice, or for a job that never started, changes nothing.
   const running = new Set<string>()
@@ -100,12 +105,18 @@ export function createJobMetrics(
       this.set(running.size)
     },
   })
-  const depth = new Gauge({
-    name: 'queue_depth',
-    help: 'Job ids waiting in the queue.',
+  // Read from the store at each scrape: the queue is every instance's.
+  let byStatus: Readonly<Record<string, number>> = {}
+  const queue = new Gauge({
+    name: 'jobs_queued',
+    help: 'Jobs the store holds, by status.',
+    labelNames: ['status'] as const,
     registers,
-    collect() {
-      this.set(queueDepth())
+    async collect() {
+      byStatus = await countByStatus()
+      for (const [status, n] of Object.entries(byStatus)) {
+        this.set({ status }, n)
+      }
     },
   })
   const duration = new Histogram({
@@ -142,11 +153,22 @@ export function createJobMetrics(
         return observe('canceled', event.duration_ms) // if it ran
       case 'job_timed_out':
         return timedOut.inc()
-      case 'job_requeued':
+      case 'job_interrupted':
         running.delete(event.job_id)
-        return observe('requeued', event.duration_ms)
+        return observe('interrupted', event.duration_ms)
+      case 'job_result_discarded':
+      case 'job_finish_failed':
+        return running.delete(event.job_id)
+      case 'job_rescued':
+        return rescued.inc()
     }
   })
+
+  const queueJson = async () => {
+    await queue.get() // runs collect(): reads the store once
+    const waiting = (byStatus['pending'] ?? 0) + (byStatus['retrying'] ?? 0)
+    return { queue_depth: waiting, queue: byStatus }
+  }
 
   const valueOf = async (metric: Counter | Gauge): Promise<number> =>
     (await metric.get()).values[0]?.value ?? 0
@@ -161,8 +183,9 @@ export function createJobMetrics(
         jobs_retried: await valueOf(retried),
         jobs_canceled: await valueOf(canceled),
         jobs_timed_out: await valueOf(timedOut),
+        jobs_rescued: await valueOf(rescued),
         jobs_in_progress: await valueOf(inProgress),
-        queue_depth: await valueOf(depth),
+        ...(await queueJson()),
       }
     },
     prometheus: () => registry.metrics(),

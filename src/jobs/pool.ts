@@ -1,27 +1,41 @@
 /**
- * The worker pool: `size` workers sharing one queue (fan-out). The queue
- * hands each id to one receiver and the store's claim lets one worker run
- * each job, so every job runs once, whichever worker takes it.
+ * The worker pool: `size` workers sharing the local hand-off channel
+ * (fan-out), each supervised. A worker whose loop fails (a bug: a
+ * handler's failure is its job's, never its worker's) is reported and
+ * replaced; one failure never stops the others. If workers keep failing,
+ * the pool gives up and says so, and the service stops rather than run
+ * short of workers without anyone knowing.
  */
-import { TaskGroup } from '../concurrency/task.ts'
-import { RunningJobs } from './cancel.ts'
+import { sleep } from '../concurrency/abort.ts'
+import { spawn, type Task } from '../concurrency/task.ts'
+import { messageOf } from './errors.ts'
 import { runWorker, type WorkerOptions } from './worker.ts'
 
 /** What a pool needs: the workers' options, less what the pool gives each. */
 export interface PoolOptions
-  extends Omit<WorkerOptions, 'name' | 'signal' | 'jobSignal'> {
+  extends Omit<WorkerOptions, 'name' | 'signal' | 'onIdle' | 'onBusy'> {
   /** How many workers (`WORKER_COUNT`). */
   readonly size: number
+  /** Called each time a worker starts waiting for a job. */
+  readonly onIdle?: (() => void) | undefined
+  /** Crashes within `crashWindowMs` after which the pool gives up (5). */
+  readonly maxCrashes?: number | undefined
+  readonly crashWindowMs?: number | undefined
+  /** The pause before a crashed worker is replaced (ms, default 100). */
+  readonly restartDelayMs?: number | undefined
+  /** Called once if the pool gives up; its workers have stopped then. */
+  readonly onGiveUp?: ((error: unknown) => void) | undefined
 }
 
 // #region pool
-/** A running group of workers, and the two ways to stop them. */
+/** A running group of supervised workers, and the two ways to stop them. */
 export class WorkerPool {
   readonly size: number
-  /** The cancel switches of the jobs its workers hold (for `cancelJob`). */
-  readonly running: RunningJobs
-  readonly #workers = new TaskGroup()
-  readonly #jobs = new AbortController()
+  readonly #options: PoolOptions
+  readonly #taking = new AbortController()
+  readonly #workers: Task<void>[] = []
+  readonly #crashes: number[] = []
+  #idle = 0
 
   /** Starts `size` workers on `options.queue`. */
   constructor(options: PoolOptions) {
@@ -32,30 +46,76 @@ export class WorkerPool {
       )
     }
     this.size = options.size
-    this.running = options.running ?? new RunningJobs()
-    const shared = { ...options, running: this.running }
-    const jobSignal = this.#jobs.signal
+    this.#options = options
     for (let i = 1; i <= options.size; i++) {
       const name = `worker-${i}`
-      this.#workers.spawn(name, (signal) =>
-        runWorker({ ...shared, name, signal, jobSignal }),
-      )
+      this.#workers.push(spawn(name, () => this.#supervise(name)))
     }
+  }
+
+  /** How many workers wait for a job now. */
+  get idle(): number {
+    return this.#idle
   }
 
   /** Workers take no new job; each finishes the one it holds. No wait. */
   stopTaking(reason?: unknown): void {
-    this.#workers.abort(reason)
+    this.#taking.abort(reason)
   }
 
-  /** Aborts the signals of the jobs running now. No wait. */
-  abortJobs(reason?: unknown): void {
-    this.#jobs.abort(reason)
+  /** Aborts the signals of the jobs this instance holds. No wait. */
+  abortJobs(reason: unknown): void {
+    this.#options.running.abortAll(reason)
   }
 
-  /** Resolves when every worker has returned; rejects if one failed. */
-  wait(): Promise<void> {
-    return this.#workers.wait()
+  /** Resolves when every worker has returned. Never rejects. */
+  async wait(): Promise<void> {
+    await Promise.all(this.#workers)
+  }
+  // #endregion pool
+
+  // #region supervise
+  /** Runs one worker, and a new one each time it fails, until stopped. */
+  async #supervise(name: string): Promise<void> {
+    const { events, maxCrashes = 5, crashWindowMs = 60_000 } = this.#options
+    const signal = this.#taking.signal
+    const worker: WorkerOptions = {
+      ...this.#options,
+      name,
+      signal,
+      onIdle: () => {
+        this.#idle += 1
+        this.#options.onIdle?.()
+      },
+      onBusy: () => {
+        this.#idle -= 1
+      },
+    }
+    while (!signal.aborted) {
+      try {
+        return await runWorker(worker)
+      } catch (error) {
+        const now = performance.now()
+        this.#crashes.push(now)
+        while (this.#crashes[0]! < now - crashWindowMs) this.#crashes.shift()
+        const crashes = this.#crashes.length
+        events?.emit('worker_crashed', {
+          worker_id: name,
+          error: messageOf(error),
+          crashes,
+        })
+        if (crashes >= maxCrashes) return this.#giveUp(error)
+        await sleep(this.#options.restartDelayMs ?? 100, { signal }).catch(
+          () => {},
+        )
+      }
+    }
+  }
+  // #endregion supervise
+
+  #giveUp(error: unknown): void {
+    if (this.#taking.signal.aborted) return
+    this.stopTaking(error)
+    this.#options.onGiveUp?.(error)
   }
 }
-// #endregion pool

@@ -1,52 +1,66 @@
 /**
- * Accepting a job: check it, store it, put its id on the queue, return.
- * Nothing waits for the job to run, and nothing waits for room in the
- * queue: a full queue is the caller's answer, not the caller's wait.
+ * Accepting a job: check it, store it, wake the fetcher, return. Storing
+ * it is enqueuing it: once the insert has committed, the job is the
+ * store's to keep and any instance's to claim. Nothing waits for the job
+ * to run, and nothing waits for room: a full backlog is the caller's
+ * answer (429), not the caller's wait.
  */
+import type { Backlog } from './backlog.ts'
 import { NotAcceptingJobsError, QueueFullError } from './errors.ts'
 import { jobFields, type JobEvents } from './events.ts'
 import type { HandlerRegistry } from './handlers.ts'
-import type { Job, NewJob } from './job.ts'
-import type { JobQueue } from './queue.ts'
-import type { JobStore } from './store.ts'
+import type { NewJob } from './job.ts'
+import type { Created, CreateOptions, JobStore } from './store/contract.ts'
 
 /** What `submitJob` needs. */
 export interface SubmitDeps {
   readonly store: JobStore
-  readonly queue: JobQueue
   readonly handlers: HandlerRegistry
-  /** Aborted when the service stops taking jobs (before the queue closes). */
+  /** Refuses new jobs once this many wait (`JOB_QUEUE_CAPACITY`). */
+  readonly backlog?: Backlog | undefined
+  /** Aborted when the service stops taking jobs. */
   readonly stopping?: AbortSignal | undefined
-  /** Hears `job_created` and `job_enqueued`. */
+  /** Hears `job_created`. */
   readonly events?: JobEvents | undefined
+  /** Tells this instance's fetcher that a job is there to claim. */
+  readonly wake?: (() => void) | undefined
   /** A job's `timeout_ms` when it gives none (`JOB_TIMEOUT_MS`). */
   readonly defaultTimeoutMs?: number | undefined
 }
 
+/** What a submit may carry besides the job. */
+export interface SubmitOptions extends CreateOptions {
+  /** The request's `X-Request-Id`, for the `job_created` line. */
+  readonly requestId?: string | undefined
+}
+
 // #region submit
 /**
- * Stores a new job and enqueues its id, without waiting for either the
- * job or room in the queue. Throws `UnknownJobTypeError` or
- * `InvalidPayloadError` for a bad job, `QueueFullError` when the queue has
- * no room, `NotAcceptingJobsError` while stopping; in every one of those
- * cases no job is left in the store.
+ * Stores a new job, claimable at once, and returns it. Throws
+ * `UnknownJobTypeError` or `InvalidPayloadError` for a bad job,
+ * `QueueFullError` when the backlog is full, `NotAcceptingJobsError`
+ * while stopping; in each of those cases nothing is stored. With an
+ * idempotency key already used, returns the first job (`created: false`).
  */
-export async function submitJob(deps: SubmitDeps, input: NewJob): Promise<Job> {
-  const { store, queue, handlers, stopping, events } = deps
+export async function submitJob(
+  deps: SubmitDeps,
+  input: NewJob,
+  options: SubmitOptions = {},
+): Promise<Created> {
+  const { store, handlers, backlog, stopping, events } = deps
   if (stopping?.aborted) throw new NotAcceptingJobsError()
   handlers.check(input)
-  const timeout_ms = input.timeout_ms ?? deps.defaultTimeoutMs
-  const job = await store.create({ ...input, timeout_ms })
-  // Check and send with no `await` between: the queue cannot be closed in
-  // between (the service closes it only after `stopping` aborts).
-  if (!stopping?.aborted && queue.trySend(job.id)) {
-    events?.emit('job_created', jobFields(job))
-    events?.emit('job_enqueued', jobFields(job))
-    return job
+  if (backlog && (await backlog.isFull())) {
+    throw new QueueFullError(backlog.capacity)
   }
-  // Not enqueued: take the job back, or nothing would ever run it.
-  await store.delete(job.id)
-  if (stopping?.aborted) throw new NotAcceptingJobsError()
-  throw new QueueFullError(queue.capacity)
+  const timeout_ms = input.timeout_ms ?? deps.defaultTimeoutMs
+  const created = await store.create({ ...input, timeout_ms }, options)
+  if (created.created) {
+    const request_id = options.requestId
+    events?.emit('job_created', { ...jobFields(created.job), request_id })
+    backlog?.added()
+    deps.wake?.()
+  }
+  return created
 }
 // #endregion submit

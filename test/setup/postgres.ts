@@ -1,0 +1,44 @@
+// vitest globalSetup: one embedded PostgreSQL server for the whole test
+// run (fsync off: a test database need not survive a power cut), and a
+// template database with the migrations applied. Each test file makes its
+// own database from the template (test/support/database.ts) and drops it.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
+import type { TestProject } from 'vitest/node'
+import { startEmbeddedPostgres } from '../../src/jobs/store/embedded.ts'
+import { migrate } from '../../src/jobs/store/migrate.ts'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A URL of the test server's `postgres` database, as its owner. */
+    postgresUrl: string
+  }
+}
+
+export const TEMPLATE = 'workstream_template'
+
+export default async function setup(project: TestProject) {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'workstream-test-pg-'))
+  const server = await startEmbeddedPostgres({ dataDir, fsync: false })
+  const admin = new pg.Client({ connectionString: server.url })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${TEMPLATE}`)
+  await admin.end()
+  const template = new pg.Pool({ connectionString: withDatabase(server.url, TEMPLATE) })
+  await migrate(template)
+  await template.end()
+  project.provide('postgresUrl', server.url)
+  return async () => {
+    await server.stop()
+    await rm(dataDir, { recursive: true, force: true })
+  }
+}
+
+/** `url` with its database name replaced by `database`. */
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url)
+  parsed.pathname = `/${database}`
+  return parsed.toString()
+}
