@@ -5,6 +5,7 @@
  * directly, each with its own reason. The lease keeper renews their
  * leases; a cancel finds them here.
  */
+import { JobCanceledError } from './errors.ts'
 import type { ClaimedJob, Lease } from './store/contract.ts'
 
 /** One attempt held here. */
@@ -13,6 +14,8 @@ export interface HeldAttempt {
   readonly lease: Lease
   /** Aborted once, with the reason the attempt must stop. */
   readonly controller: AbortController
+  /** A client asked to cancel it (even after another abort): it wins. */
+  canceled: boolean
 }
 
 // #region running-jobs
@@ -22,7 +25,11 @@ export class RunningJobs {
 
   /** Holds a claimed job; its controller is new and not aborted. */
   hold(claimed: ClaimedJob): HeldAttempt {
-    const attempt = { ...claimed, controller: new AbortController() }
+    const attempt = {
+      ...claimed,
+      controller: new AbortController(),
+      canceled: false,
+    }
     this.#attempts.set(claimed.job.id, attempt)
     return attempt
   }
@@ -37,8 +44,10 @@ export class RunningJobs {
   /** Aborts job `id`'s attempt with `reason`; whether one was held. */
   abort(id: string, reason: unknown): boolean {
     const attempt = this.#attempts.get(id)
-    attempt?.controller.abort(reason)
-    return attempt !== undefined
+    if (attempt === undefined) return false
+    if (reason instanceof JobCanceledError) attempt.canceled = true
+    attempt.controller.abort(reason)
+    return true
   }
 
   /** Aborts every attempt held (the hard stop). */

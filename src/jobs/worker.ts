@@ -6,7 +6,6 @@
  */
 import type { Channel, Received } from '../concurrency/channel.ts'
 import {
-  JobCanceledError,
   JobInterruptedError,
   JobTimeoutError,
   LeaseLostError,
@@ -129,7 +128,7 @@ export async function runAttempt(
     duration_ms: Math.round(performance.now() - startedAt),
   }
   try {
-    const outcome = decide(options, job, failure, signal)
+    const outcome = decide(options, attempt, failure)
     return await record(options, attempt, outcome, ended)
   } finally {
     options.running.release(attempt)
@@ -145,14 +144,16 @@ export async function runAttempt(
  */
 function decide(
   options: Omit<WorkerOptions, 'signal'>,
-  job: Job,
+  attempt: HeldAttempt,
   failure: { error: unknown } | undefined,
-  signal: AbortSignal,
 ): Outcome | 'lease-lost' {
   if (failure === undefined) return { kind: 'completed' }
-  // It failed. If its signal aborted, the abort is why.
+  // It failed. If its signal aborted, the abort is why; a cancel wins
+  // over the others: its client wants the job never run again.
+  const { job, controller } = attempt
+  const { signal } = controller
+  if (attempt.canceled) return { kind: 'canceled' }
   const reason: unknown = signal.aborted ? signal.reason : failure.error
-  if (reason instanceof JobCanceledError) return { kind: 'canceled' }
   if (reason instanceof LeaseLostError) return 'lease-lost'
   if (reason instanceof JobInterruptedError) {
     return { kind: 'interrupted', reason: reason.message }

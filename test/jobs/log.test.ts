@@ -102,31 +102,30 @@ describe('attachLogger', () => {
     const { lines, logger } = captured('info')
     attachLogger(events, logger)
     events.emit('job_created', { job_id: 'job-1', type: 'sleep' })
-    events.emit('job_skipped', { job_id: 'job-1', worker_id: 'worker-1' })
+    events.emit('worker_started', { worker_id: 'worker-1' })
     events.emit('job_timed_out', { ...attempt, timeout_ms: 100 })
     expect(lines.map((line) => line['event'])).toEqual([
       'job_created',
+      'worker_started',
       'job_timed_out',
     ])
   })
 
-  it('logs the events in the order they come, skipped ids at debug', () => {
+  it('logs the events in the order they come', () => {
     const events = new JobEvents()
     const { lines, logger } = captured('debug')
     attachLogger(events, logger)
     events.emit('worker_started', { worker_id: 'w1' })
     events.emit('job_created', { job_id: 'j', type: 't' })
-    events.emit('job_enqueued', { job_id: 'j', type: 't' })
     events.emit('job_started', { ...attempt, job_id: 'j' })
-    events.emit('job_skipped', { job_id: 'k', worker_id: 'w1' })
+    events.emit('job_released', { job_id: 'k', type: 't', attempt: 1 })
     events.emit('job_canceled', { job_id: 'j', type: 't', attempt: 1 })
     events.emit('worker_stopped', { worker_id: 'w1' })
     expect(lines.map((line) => line['event'])).toEqual([
       'worker_started',
       'job_created',
-      'job_enqueued',
       'job_started',
-      'job_skipped',
+      'job_released',
       'job_canceled',
       'worker_stopped',
     ])

@@ -14,7 +14,6 @@ function attempt(job_id: string, worker_id: string, attempt: number) {
 function knownSequence(events: JobEvents): void {
   for (const id of ['a', 'b', 'c', 'd']) {
     events.emit('job_created', { job_id: id, type: 'sleep' })
-    events.emit('job_enqueued', { job_id: id, type: 'sleep' })
   }
   events.emit('worker_started', { worker_id: 'w1' })
   events.emit('job_started', attempt('a', 'w1', 1))
@@ -32,7 +31,6 @@ function knownSequence(events: JobEvents): void {
     attempt: 1,
     run_at: '2025-01-01T00:00:01.000Z',
   })
-  events.emit('job_enqueued', { job_id: 'b', type: 'sleep' })
   events.emit('job_canceled', { job_id: 'c', type: 'sleep', attempt: 0 })
   events.emit('job_started', attempt('b', 'w1', 2))
   events.emit('job_timed_out', { ...attempt('b', 'w1', 2), timeout_ms: 500 })
@@ -48,7 +46,7 @@ function knownSequence(events: JobEvents): void {
 describe('createJobMetrics', () => {
   it('counts a known sequence of events into the JSON of GET /metrics', async () => {
     const events = new JobEvents()
-    const metrics = createJobMetrics(events, { queueDepth: () => 3 })
+    const metrics = createJobMetrics(events, { countByStatus: async () => ({ pending: 2, retrying: 1, processing: 1 }) })
     knownSequence(events)
     expect(await metrics.json()).toEqual({
       jobs_created: 4,
@@ -57,8 +55,10 @@ describe('createJobMetrics', () => {
       jobs_retried: 1,
       jobs_canceled: 1,
       jobs_timed_out: 1,
+      jobs_rescued: 0,
       jobs_in_progress: 1,
       queue_depth: 3,
+      queue: { pending: 2, retrying: 1, processing: 1 },
     } satisfies MetricsJson)
   })
 
@@ -73,14 +73,14 @@ describe('createJobMetrics', () => {
 
   it('writes the same numbers in Prometheus text format', async () => {
     const events = new JobEvents()
-    const metrics = createJobMetrics(events, { queueDepth: () => 3 })
+    const metrics = createJobMetrics(events, { countByStatus: async () => ({ pending: 2, retrying: 1, processing: 1 }) })
     knownSequence(events)
     const lines = (await metrics.prometheus()).split('\n')
     expect(lines).toContain('# TYPE jobs_created_total counter')
     expect(lines).toContain('jobs_created_total 4')
     expect(lines).toContain('jobs_failed_total 1')
     expect(lines).toContain('jobs_in_progress 1')
-    expect(lines).toContain('queue_depth 3')
+    expect(lines).toContain('jobs_queued{status="pending"} 2')
     expect(lines).toContain('# TYPE job_duration_seconds histogram')
     expect(lines).toContain('job_duration_seconds_count{outcome="failed"} 2')
     expect(lines).toContain('job_duration_seconds_sum{outcome="failed"} 0.75')
@@ -90,12 +90,12 @@ describe('createJobMetrics', () => {
     expect(metrics.contentType).toMatch(/^text\/plain; version=0\.0\.4/)
   })
 
-  it('reads the queue depth when asked, not when events come', async () => {
+  it('reads the queue from the store when asked, not when events come', async () => {
     const events = new JobEvents()
-    let depth = 0
-    const metrics = createJobMetrics(events, { queueDepth: () => depth })
+    let pending = 0
+    const metrics = createJobMetrics(events, { countByStatus: async () => ({ pending }) })
     expect((await metrics.json()).queue_depth).toBe(0)
-    depth = 7
+    pending = 7
     expect((await metrics.json()).queue_depth).toBe(7)
   })
 

@@ -1,287 +1,241 @@
-import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { Channel } from '../../src/concurrency/channel.ts'
 import { spawn } from '../../src/concurrency/task.ts'
-import { MemoryStore } from '../../src/jobs/memory-store.ts'
+import { JobEvents, type JobEvent } from '../../src/jobs/events.ts'
+import { createWake, runFetcher, wakeUp } from '../../src/jobs/fetcher.ts'
+import { HandlerRegistry } from '../../src/jobs/handlers.ts'
 import { WorkerPool } from '../../src/jobs/pool.ts'
-import { createJobQueue } from '../../src/jobs/queue.ts'
-import { submitJob } from '../../src/jobs/submit.ts'
-import { QueueFullError } from '../../src/jobs/errors.ts'
-import type { JobStatus } from '../../src/jobs/job.ts'
+import { RunningJobs, type HeldAttempt } from '../../src/jobs/running.ts'
+import type { JobStore } from '../../src/jobs/store/contract.ts'
+import { MemoryStore } from '../../src/jobs/store/memory.ts'
 import { gatedHandlers, nextRun, seededRandom, type GatedRun } from './support.ts'
 
 /**
- * `jobs` jobs through `workers` workers and a queue of `capacity`; every
- * handler waits until the seeded generator picks it among those running,
- * so durations and finishing order are random but repeatable. About a
- * third of the ids are delivered twice, as a re-enqueue would: the queue
- * alone does not make a job run once, the claim does.
+ * One instance of the service's job side, over `store`: a fetcher that
+ * claims for idle workers, the hand-off channel, and a pool.
  */
-async function runRandomized(seed: number, jobs: number, workers: number, capacity: number) {
+function instance(
+  store: JobStore,
+  handlers: HandlerRegistry,
+  size: number,
+  name = 'instance-1',
+) {
+  const running = new RunningJobs()
+  const queue = new Channel<HeldAttempt>(0)
+  const wake = createWake()
+  const events: JobEvent[] = []
+  const bus = new JobEvents()
+  bus.subscribe((event) => events.push(event))
+  const pool = new WorkerPool({
+    size,
+    store,
+    queue,
+    handlers,
+    running,
+    events: bus,
+    onIdle: () => wakeUp(wake),
+  })
+  const fetcher = spawn(`${name}-fetcher`, (signal) =>
+    runFetcher({
+      owner: name,
+      store,
+      queue,
+      running,
+      idleWorkers: () => pool.idle,
+      leaseMs: 60_000,
+      pollMs: 60_000,
+      typeLimits: handlers.limits(),
+      wake,
+      signal,
+      events: bus,
+    }),
+  )
+  return {
+    pool,
+    running,
+    events,
+    wake: () => wakeUp(wake),
+    /** Stops in the service's order: fetcher, channel, workers. */
+    async stop() {
+      fetcher.abort()
+      await fetcher
+      queue.close()
+      await pool.wait()
+    },
+  }
+}
+
+/**
+ * `jobs` jobs through `instances` instances of `workers` workers each, on
+ * one store. Every handler waits until the seeded generator picks it among
+ * those running, so durations and finishing order are random but
+ * repeatable, and every fetcher is woken at every creation, so that they
+ * claim at the same moments: the claim alone must keep a job to one run.
+ */
+async function runRandomized(seed: number, jobs: number, instances: number, workers: number) {
   const random = seededRandom(seed)
   const { handlers, started, runs } = gatedHandlers()
   const store = new MemoryStore()
-  const queue = createJobQueue(capacity)
-  const pool = new WorkerPool({ size: workers, store, queue, handlers })
-
-  // The producer waits for room (send, not trySend) so that none is refused.
+  const all = Array.from({ length: instances }, (_, i) =>
+    instance(store, handlers, workers, `instance-${i + 1}`),
+  )
   const created: string[] = []
-  const producer = spawn('producer', async () => {
-    for (let i = 0; i < jobs; i++) {
-      // No retries here: a failed attempt is final, so each job runs once.
-      const job = await store.create({ type: 'gated', max_retries: 0 })
-      created.push(job.id)
-      await queue.send(job.id)
-      // The copy goes with no wait, so two workers may take the two at once.
-      if (random() < 0.3) queue.trySend(job.id)
-    }
-    queue.close()
-  })
-
   const running: GatedRun[] = []
   const ranTwice = () => [...runs.values()].some((count) => count > 1)
-  for (let released = 0; released < jobs && !ranTwice(); released++) {
-    // Wait until every worker that can be busy is busy, then end one run
-    // chosen at random, with a random outcome.
-    while (running.length < Math.min(workers, jobs - released)) {
+  const capacity = instances * workers
+  for (let ended = 0; ended < jobs && !ranTwice(); ended++) {
+    // Keep every worker busy when there are jobs for them...
+    while (created.length < jobs && created.length - ended < capacity) {
+      const { job } = await store.create({ type: 'gated', max_retries: 0 })
+      created.push(job.id)
+      for (const one of all) one.wake()
+    }
+    while (running.length < Math.min(capacity, created.length - ended)) {
       running.push(await nextRun(started))
     }
+    // ...then end one run, chosen at random, with a random outcome.
     const [run] = running.splice(Math.floor(random() * running.length), 1)
     if (random() < 0.2) run?.fail('unlucky')
     else run?.finish()
   }
-  // Any run beyond one per job would be a bug; end it so the pool stops.
-  // (Otherwise the workers drain the closed queue and return by themselves.)
-  if (ranTwice()) pool.abortJobs(new Error('extra run'))
-  await producer
-  await pool.wait()
+  for (const one of all) one.running.abortAll(new Error('test over'))
+  await Promise.all(all.map((one) => one.stop()))
   return { created, runs, store }
 }
 
 describe('WorkerPool', () => {
   it.each([
-    [1, 200, 8, 16],
-    [2, 200, 8, 1],
-    [3, 100, 1, 5],
-    [4, 300, 32, 100],
+    [1, 200, 1, 8],
+    [2, 200, 3, 4],
+    [3, 100, 2, 1],
+    [4, 300, 4, 8],
   ])(
-    'pool-exactly-once: seed %i, %i jobs, %i workers, capacity %i: every job runs exactly once, none lost',
-    async (seed, jobs, workers, capacity) => {
-      const { created, runs, store } = await runRandomized(seed, jobs, workers, capacity)
+    'pool-exactly-once: seed %i, %i jobs, %i instances of %i workers: every job runs exactly once, none lost',
+    async (seed, jobs, instances, workers) => {
+      const { created, runs, store } = await runRandomized(seed, jobs, instances, workers)
       expect(new Set(created).size).toBe(jobs)
       expect([...runs.keys()].sort()).toEqual([...created].sort())
       expect([...runs.values()].every((count) => count === 1)).toBe(true)
-      const finished = await store.list()
+      const { jobs: finished } = await store.list({ limit: jobs })
       expect(finished.every((job) => job.status === 'completed' || job.status === 'failed')).toBe(true)
       expect(finished.every((job) => job.attempts === 1)).toBe(true)
     },
   )
 
-  it('pool-fan-out: the workers share the one queue, so as many jobs run at once as there are workers', async () => {
+  it('pool-fan-out: the workers share the channel, so as many jobs run at once as there are workers; the rest wait in the store', async () => {
     const { handlers, started } = gatedHandlers()
     const store = new MemoryStore()
-    const queue = createJobQueue(10)
-    const pool = new WorkerPool({ size: 3, store, queue, handlers })
-    for (let i = 0; i < 5; i++) queue.trySend((await store.create({ type: 'gated' })).id)
+    for (let i = 0; i < 5; i++) await store.create({ type: 'gated' })
+    const one = instance(store, handlers, 3)
     const runs = [await nextRun(started), await nextRun(started), await nextRun(started)]
-    expect(await store.list({ status: 'processing' })).toHaveLength(3)
     expect(started.length).toBe(0)
-    expect(queue.length).toBe(2)
+    // Claimed only for idle workers: two jobs wait in the store, where any
+    // instance may claim them.
+    expect(await store.countByStatus()).toMatchObject({ processing: 3, pending: 2 })
     for (const run of runs) run.finish()
     for (let i = 0; i < 2; i++) (await nextRun(started)).finish()
-    queue.close()
-    await pool.wait()
-    expect(await store.list({ status: 'completed' })).toHaveLength(5)
+    await one.stop()
+    expect((await store.countByStatus()).completed).toBe(5)
   })
 
-  it('pool-stop-finishes-held-jobs: stopTaking lets held jobs finish and leaves queued ones pending', async () => {
+  it('pool-stop-finishes-held-jobs: stopTaking lets held jobs finish; jobs not claimed stay pending in the store', async () => {
     const { handlers, started } = gatedHandlers()
     const store = new MemoryStore()
-    const queue = createJobQueue(10)
-    const pool = new WorkerPool({ size: 2, store, queue, handlers })
-    for (let i = 0; i < 4; i++) queue.trySend((await store.create({ type: 'gated' })).id)
+    for (let i = 0; i < 4; i++) await store.create({ type: 'gated' })
+    const one = instance(store, handlers, 2)
     const runs = [await nextRun(started), await nextRun(started)]
-    pool.stopTaking()
+    one.pool.stopTaking()
     for (const run of runs) run.finish()
-    await pool.wait()
-    expect((await store.list()).map((job) => job.status)).toEqual([
-      'completed',
-      'completed',
-      'pending',
-      'pending',
-    ])
+    await one.stop()
+    const { jobs } = await store.list({ limit: 10 })
+    expect(jobs.map((job) => job.status)).toEqual(['completed', 'completed', 'pending', 'pending'])
+  })
+
+  it('pool-type-limits: a type with a concurrency limit never holds more workers than that', async () => {
+    const { handlers, started } = gatedHandlers()
+    handlers.register('cpu', { run: handlers.get('gated')!.run, concurrency: 1 })
+    const store = new MemoryStore()
+    for (let i = 0; i < 3; i++) await store.create({ type: 'cpu' })
+    await store.create({ type: 'gated' })
+    const one = instance(store, handlers, 3)
+    const first = [await nextRun(started), await nextRun(started)]
+    expect(first.map((run) => run.job.type).sort()).toEqual(['cpu', 'gated'])
+    expect(await store.countByStatus()).toMatchObject({ processing: 2, pending: 2 })
+    // The third worker stays idle: the next `cpu` waits for the first.
+    first.find((run) => run.job.type === 'cpu')!.finish()
+    const second = await nextRun(started)
+    expect(second.job.type).toBe('cpu')
+    second.finish()
+    ;(await nextRun(started)).finish()
+    first.find((run) => run.job.type === 'gated')!.finish()
+    await one.stop()
+    expect((await store.countByStatus()).completed).toBe(4)
   })
 
   it('refuses a size that is not a whole number from 1', () => {
-    const deps = { store: new MemoryStore(), queue: createJobQueue(1), handlers: gatedHandlers().handlers }
+    const deps = {
+      store: new MemoryStore(),
+      queue: new Channel<HeldAttempt>(0),
+      handlers: gatedHandlers().handlers,
+      running: new RunningJobs(),
+    }
     expect(() => new WorkerPool({ ...deps, size: 0 })).toThrow(RangeError)
   })
 })
 
-// ---- model-based test ---------------------------------------------------
-
-/** What the test believes the system holds. */
-interface Model {
-  readonly capacity: number
-  idle: number
-  buffered: string[]
-  running: string[]
-  readonly statuses: Map<string, JobStatus>
-}
-
-interface Real {
-  readonly store: MemoryStore
-  readonly submit: () => Promise<string | undefined>
-  readonly redeliver: (id: string) => boolean
-  readonly running: Map<string, GatedRun>
-  readonly runs: Map<string, number>
-}
-
-/**
- * Lets every pending promise reaction run. Every step of this system
- * (memory store, channel, handlers the test gates) is a microtask, so one
- * turn of the event loop runs them all: this waits for no time.
- */
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve))
-
-/** Moves buffered ids to idle workers, as the real workers do. */
-function dispatch(model: Model): void {
-  while (model.idle > 0 && model.buffered.length > 0) {
-    const id = model.buffered.shift() as string
-    // A worker skips an id whose job is not pending, and stays idle.
-    if (model.statuses.get(id) !== 'pending') continue
-    model.idle -= 1
-    model.running.push(id)
-    model.statuses.set(id, 'processing')
-  }
-}
-
-class SubmitCommand implements fc.AsyncCommand<Model, Real> {
-  /** With `twice`, the id is sent again at once, as a re-enqueue might. */
-  constructor(readonly twice: boolean) {}
-  check = () => true
-  async run(model: Model, real: Real) {
-    // Until the workers run, an idle worker's receive takes an id at once,
-    // and the rest go to the buffer.
-    const hasRoom = () => model.buffered.length - model.idle < model.capacity
-    const accepted = hasRoom()
-    const id = await real.submit()
-    expect(id !== undefined).toBe(accepted)
-    if (id === undefined) return
-    model.statuses.set(id, 'pending')
-    model.buffered.push(id)
-    if (this.twice) {
-      // Sent in the same turn, before any worker has run.
-      const expected = hasRoom()
-      expect(real.redeliver(id)).toBe(expected)
-      if (expected) model.buffered.push(id)
+describe('supervision', () => {
+  /** A channel whose first `failures` receives fail, as a bug would. */
+  function failingChannel(failures: number) {
+    const channel = new Channel<HeldAttempt>(10)
+    const recv = channel.recv.bind(channel)
+    let left = failures
+    channel.recv = (options) => {
+      if (left-- > 0) return Promise.reject(new Error(`bug #${failures - left}`))
+      return recv(options)
     }
-    await settle()
-    dispatch(model)
-    await checkAgainstModel(model, real)
+    return channel
   }
-  toString = () => (this.twice ? 'submit-twice' : 'submit')
-}
 
-class FinishCommand implements fc.AsyncCommand<Model, Real> {
-  constructor(
-    readonly pick: number,
-    readonly fails: boolean,
-  ) {}
-  check = (model: Readonly<Model>) => model.running.length > 0
-  async run(model: Model, real: Real) {
-    const [id] = model.running.splice(this.pick % model.running.length, 1) as [string]
-    const run = real.running.get(id)
-    expect(run, `job ${id} should be running`).toBeDefined()
-    real.running.delete(id)
-    if (this.fails) run?.fail('failed on purpose')
-    else run?.finish()
-    await settle()
-    model.statuses.set(id, this.fails ? 'failed' : 'completed')
-    model.idle += 1
-    dispatch(model)
-    await checkAgainstModel(model, real)
-  }
-  toString = () => `finish(${this.pick}, ${this.fails ? 'fail' : 'ok'})`
-}
-
-class RedeliverCommand implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly pick: number) {}
-  check = (model: Readonly<Model>) => model.statuses.size > 0
-  async run(model: Model, real: Real) {
-    const ids = [...model.statuses.keys()]
-    const id = ids[this.pick % ids.length] as string
-    const sent = real.redeliver(id)
-    await settle()
-    expect(sent).toBe(model.idle > 0 || model.buffered.length < model.capacity)
-    if (sent) {
-      model.buffered.push(id)
-      dispatch(model)
+  it('pool-worker-replaced: a worker whose loop fails is reported and replaced, and the pool keeps its size', async () => {
+    const events: JobEvent[] = []
+    const bus = new JobEvents()
+    bus.subscribe((event) => events.push(event))
+    const queue = failingChannel(2)
+    const pool = new WorkerPool({
+      size: 2,
+      store: new MemoryStore(),
+      queue,
+      handlers: new HandlerRegistry(),
+      running: new RunningJobs(),
+      events: bus,
+      restartDelayMs: 0,
+    })
+    // Both workers failed once and were replaced: two wait for a job again.
+    while (pool.idle < 2 || events.filter((e) => e.event === 'worker_crashed').length < 2) {
+      await new Promise((resolve) => setImmediate(resolve))
     }
-    await checkAgainstModel(model, real)
-  }
-  toString = () => `redeliver(${this.pick})`
-}
+    expect(events.filter((e) => e.event === 'worker_crashed')).toMatchObject([
+      { worker_id: 'worker-1', error: 'bug #1', crashes: 1 },
+      { worker_id: 'worker-2', error: 'bug #2', crashes: 2 },
+    ])
+    queue.close()
+    await pool.wait()
+  })
 
-/** After each command, the store and the handlers agree with the model. */
-async function checkAgainstModel(model: Model, real: Real) {
-  const jobs = await real.store.list()
-  expect(new Map(jobs.map((job) => [job.id, job.status]))).toEqual(model.statuses)
-  expect([...real.running.keys()].sort()).toEqual([...model.running].sort())
-  for (const count of real.runs.values()) expect(count).toBe(1)
-}
-
-describe('WorkerPool against a model', () => {
-  it('pool-model-based: any sequence of submits, redeliveries and finishes runs every job at most once, in queue order', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 1, max: 4 }),
-        fc.integer({ min: 1, max: 4 }),
-        fc.commands(
-          [
-            fc.boolean().map((twice) => new SubmitCommand(twice)),
-            fc.tuple(fc.nat(), fc.boolean()).map(([pick, fails]) => new FinishCommand(pick, fails)),
-            fc.nat().map((pick) => new RedeliverCommand(pick)),
-          ],
-          { size: '+1' },
-        ),
-        async (workers, capacity, commands) => {
-          const { handlers, started, runs } = gatedHandlers()
-          const store = new MemoryStore()
-          const queue = createJobQueue(capacity)
-          const pool = new WorkerPool({ size: workers, store, queue, handlers })
-          const running = new Map<string, GatedRun>()
-          // Keep `running` up to date as runs start.
-          const watcher = spawn('watcher', async () => {
-            for await (const run of started) running.set(run.job.id, run)
-          })
-          const real: Real = {
-            store,
-            running,
-            runs,
-            redeliver: (id) => queue.trySend(id),
-            submit: async () => {
-              try {
-                const input = { type: 'gated', max_retries: 0 }
-                return (await submitJob({ store, queue, handlers }, input)).id
-              } catch (error) {
-                if (error instanceof QueueFullError) return undefined
-                throw error
-              }
-            },
-          }
-          const model: Model = { capacity, idle: workers, buffered: [], running: [], statuses: new Map() }
-          try {
-            await fc.asyncModelRun(() => ({ model, real }), commands)
-          } finally {
-            pool.stopTaking()
-            pool.abortJobs(new Error('test over'))
-            await pool.wait()
-            started.close()
-            await watcher
-          }
-        },
-      ),
-      { numRuns: 40, seed: 20240601 },
-    )
+  it('pool-gives-up: workers that keep failing make the pool give up and say so, once', async () => {
+    const gaveUp: unknown[] = []
+    const pool = new WorkerPool({
+      size: 2,
+      store: new MemoryStore(),
+      queue: failingChannel(1_000),
+      handlers: new HandlerRegistry(),
+      running: new RunningJobs(),
+      restartDelayMs: 0,
+      maxCrashes: 5,
+      onGiveUp: (error) => gaveUp.push(error),
+    })
+    await pool.wait()
+    expect(gaveUp).toHaveLength(1)
+    expect(String(gaveUp[0])).toMatch(/bug #5/)
   })
 })

@@ -1,8 +1,12 @@
 // Helpers for the job tests: promises the test settles, a seeded random
 // number generator, and handlers whose every run the test controls.
 import { Channel } from '../../src/concurrency/channel.ts'
+import { JobEvents, type JobEvent } from '../../src/jobs/events.ts'
 import { HandlerRegistry } from '../../src/jobs/handlers.ts'
-import type { Job } from '../../src/jobs/job.ts'
+import type { Job, NewJob } from '../../src/jobs/job.ts'
+import { RunningJobs, type HeldAttempt } from '../../src/jobs/running.ts'
+import { MemoryStore } from '../../src/jobs/store/memory.ts'
+import type { HandOff } from '../../src/jobs/worker.ts'
 import { deferred, type Deferred } from '../support/promises.ts'
 
 export { deferred, type Deferred }
@@ -82,4 +86,32 @@ export function gatedAndStubbornHandlers(capacity = 10_000) {
     },
   })
   return gated
+}
+
+/**
+ * A worker's world for one test: a memory store (on the clock `now`,
+ * default real), the attempts held, the hand-off channel, and `deliver`,
+ * which does the fetcher's part by hand: create a job, claim it, hold it
+ * and send it to whichever worker waits.
+ */
+export function workerWorld(options: { now?: () => Date } = {}) {
+  const store = new MemoryStore({ now: options.now ?? (() => new Date()) })
+  const running = new RunningJobs()
+  const queue: HandOff = new Channel<HeldAttempt>(100)
+  const events: JobEvent[] = []
+  const bus = new JobEvents()
+  bus.subscribe((event) => events.push(event))
+  async function deliver(input: NewJob | string = 'gated'): Promise<string> {
+    const job = typeof input === 'string' ? { type: input } : input
+    const { job: created } = await store.create(job)
+    const [claimed] = await store.claim('test-owner', 1, 60_000, {
+      types: [created.type],
+    })
+    if (claimed?.job.id !== created.id) throw new Error('claimed another job')
+    queue.trySend(running.hold(claimed))
+    return created.id
+  }
+  const names = () =>
+    events.map((e) => e.event).filter((e) => !e.startsWith('worker_'))
+  return { store, running, queue, events, bus, deliver, names }
 }
