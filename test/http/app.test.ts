@@ -3,9 +3,9 @@ import { createApp, type AppDeps } from '../../src/http/app.ts'
 import { MAX_BODY_BYTES } from '../../src/http/validation.ts'
 import { HandlerRegistry, sleepJob } from '../../src/jobs/handlers.ts'
 import { MAX_PAYLOAD_DEPTH, type Job } from '../../src/jobs/job.ts'
-import { MemoryStore } from '../../src/jobs/memory-store.ts'
-import { createJobQueue } from '../../src/jobs/queue.ts'
-import { RunningJobs } from '../../src/jobs/cancel.ts'
+import { Backlog } from '../../src/jobs/backlog.ts'
+import { RunningJobs } from '../../src/jobs/running.ts'
+import { MemoryStore } from '../../src/jobs/store/memory.ts'
 import { JobEvents } from '../../src/jobs/events.ts'
 import { createJobMetrics } from '../../src/jobs/metrics.ts'
 
@@ -13,13 +13,18 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 const RFC3339_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
 
 function setup(overrides: Partial<AppDeps> = {}) {
-  const store = new MemoryStore()
-  const queue = createJobQueue(10)
+  const store = overrides.store ?? new MemoryStore()
   const handlers = new HandlerRegistry()
     .register('sleep', sleepJob)
     .register('noop', { run: async () => {} })
-  const deps = { store, queue, handlers, ...overrides }
+  const running = new RunningJobs()
+  const deps: AppDeps = { store, handlers, running, ...overrides }
   return { ...deps, app: createApp(deps) }
+}
+
+/** Every job the store holds, in creation order. */
+async function allJobs(store: AppDeps['store']): Promise<readonly Job[]> {
+  return (await store.list({ limit: 1_000 })).jobs
 }
 
 function postJobs(app: ReturnType<typeof setup>['app'], body: string, type = 'application/json') {
@@ -43,7 +48,7 @@ describe('GET /health', () => {
     const stopping = new AbortController()
     const { app } = setup({ stopping: stopping.signal })
     const ready = await app.request('/ready')
-    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready' }])
+    expect([ready.status, await ready.json()]).toMatchObject([200, { status: 'ready' }])
     stopping.abort()
     const refused = await app.request('/ready')
     expect([refused.status, await refused.json()]).toEqual([503, { error: 'service stopping' }])
@@ -53,7 +58,7 @@ describe('GET /health', () => {
 
 describe('POST /jobs', () => {
   it('creating-job-created: a valid job answers 201 with the pending job and its Location', async () => {
-    const { app, store, queue } = setup()
+    const { app, store } = setup()
     const res = await postJobs(app, '{"type":"sleep","payload":{"ms":5}}')
     expect(res.status).toBe(201)
     const job = (await res.json()) as Job
@@ -70,7 +75,9 @@ describe('POST /jobs', () => {
     expect(job.updated_at).toBe(job.created_at)
     expect(res.headers.get('Location')).toBe(`/jobs/${job.id}`)
     expect(await store.get(job.id)).toEqual(job)
-    expect(queue.tryRecv()).toEqual({ value: job.id, ok: true })
+    // Stored is enqueued: a claim takes it, with nothing else done.
+    const [claimed] = await store.claim('worker', 1, 1_000)
+    expect(claimed?.job.id).toBe(job.id)
   })
 
   it('accepts a job with no payload and stores null', async () => {
@@ -113,14 +120,13 @@ describe('POST /jobs', () => {
   it.each(badBodies)(
     'creating-bad-input-400: %s answers 400 with a JSON error and stores nothing',
     async (_name, body, message) => {
-      const { app, store, queue } = setup()
+      const { app, store } = setup()
       const res = await postJobs(app, body)
       expect(res.status).toBe(400)
       const answer = (await res.json()) as { error: string }
       expect(answer.error).toMatch(message)
       expect(Object.keys(answer)).toEqual(['error'])
-      expect(await store.list()).toEqual([])
-      expect(queue.length).toBe(0)
+      expect(await allJobs(store)).toEqual([])
     },
   )
 
@@ -132,7 +138,7 @@ describe('POST /jobs', () => {
       expect(res.status).toBe(415)
       expect(await res.json()).toEqual({ error: 'Content-Type must be application/json' })
     }
-    expect(await store.list()).toEqual([])
+    expect(await allJobs(store)).toEqual([])
   })
 
   it('creating-too-large-413: a body over 1 MiB answers 413 and stores nothing', async () => {
@@ -141,7 +147,7 @@ describe('POST /jobs', () => {
     const res = await postJobs(app, big)
     expect(res.status).toBe(413)
     expect(await res.json()).toEqual({ error: `body larger than ${MAX_BODY_BYTES} bytes` })
-    expect(await store.list()).toEqual([])
+    expect(await allJobs(store)).toEqual([])
   })
 
   it('creating-too-large-unread: a body declared too large is refused before any of it is read', async () => {
@@ -196,17 +202,19 @@ describe('POST /jobs', () => {
     expect(await again.text()).toContain('"payload":{"__proto__":{"polluted":true},"a":1}')
   })
 
-  it('pool-queue-full-429: a full queue answers 429 with Retry-After and keeps no job', async () => {
-    const { app, store } = setup({ queue: createJobQueue(1) })
+  it('pool-queue-full-429: a full backlog answers 429 with Retry-After and keeps no job', async () => {
+    const store = new MemoryStore()
+    const backlog = new Backlog({ store, capacity: 1 })
+    const { app } = setup({ store, backlog })
     const first = await postJobs(app, '{"type":"noop"}')
     const second = await postJobs(app, '{"type":"noop"}')
     expect(first.status).toBe(201)
     expect(second.status).toBe(429)
     expect(second.headers.get('Retry-After')).toBe('1')
     expect(await second.json()).toEqual({
-      error: 'job queue is full (capacity 1); retry later',
+      error: 'too many jobs waiting (at most 1); retry later',
     })
-    const kept = await store.list()
+    const kept = await allJobs(store)
     expect(kept.map((job) => job.id)).toEqual([((await first.json()) as Job).id])
   })
 
@@ -219,7 +227,7 @@ describe('POST /jobs', () => {
     expect(await res.json()).toEqual({
       error: 'the service is stopping and accepts no new jobs',
     })
-    expect(await store.list()).toEqual([])
+    expect(await allJobs(store)).toEqual([])
   })
 })
 
@@ -238,11 +246,11 @@ describe('GET /jobs', () => {
       const res = await postJobs(app, '{"type":"noop"}')
       ids.push(((await res.json()) as Job).id)
     }
-    await store.transition(ids[1] as string, 'pending', 'processing')
+    await store.claim('worker', 1, 60_000) // the first moves to processing
     const all = (await (await app.request('/jobs')).json()) as Job[]
     expect(all.map((job) => job.id)).toEqual(ids)
     const pending = (await (await app.request('/jobs?status=pending')).json()) as Job[]
-    expect(pending.map((job) => job.id)).toEqual([ids[0], ids[2]])
+    expect(pending.map((job) => job.id)).toEqual([ids[1], ids[2]])
   })
 
   it('answers 400 listing the statuses for an unknown status filter', async () => {
@@ -350,7 +358,7 @@ describe('POST /jobs with retries and a timeout', () => {
     const res = await postJobs(app, `{"type":"noop",${field}}`)
     expect(res.status).toBe(400)
     expect(await res.json()).toEqual({ error: message })
-    expect(await store.list()).toEqual([])
+    expect(await allJobs(store)).toEqual([])
   })
 })
 
@@ -372,17 +380,17 @@ describe('POST /jobs/:id/cancel', () => {
     expect(unknown.status).toBe(404)
     expect(await unknown.json()).toEqual({ error: 'job nope not found' })
 
-    // Running: a worker holds it (its switch is registered).
+    // Running: this instance holds it.
     const running = new RunningJobs()
     const withWorkers = setup({ store, running })
-    const job = await store.create({ type: 'noop' })
-    await store.transition(job.id, 'pending', 'processing')
-    const held = running.register(job.id)
+    const { job } = await store.create({ type: 'noop' })
+    const [claimed] = await store.claim('worker', 1, 60_000)
+    const held = running.hold(claimed!)
     const accepted = await withWorkers.app.request(`/jobs/${job.id}/cancel`, { method: 'POST' })
     expect(accepted.status).toBe(202)
     expect(await accepted.json()).toMatchObject({ id: job.id, status: 'processing' })
-    expect(held.signal.aborted).toBe(true)
-    running.release(job.id, held)
+    expect(held.controller.signal.aborted).toBe(true)
+    running.release(held)
   })
 
   it('answers 405 to GET on the cancel route', async () => {
@@ -395,9 +403,9 @@ describe('POST /jobs/:id/cancel', () => {
 describe('GET /metrics', () => {
   function withMetrics() {
     const events = new JobEvents()
-    const queue = createJobQueue(10)
-    const metrics = createJobMetrics(events, { queueDepth: () => queue.length })
-    return { ...setup({ events, queue, metrics }), metrics }
+    const store = new MemoryStore()
+    const metrics = createJobMetrics(events, { countByStatus: () => store.countByStatus() })
+    return { ...setup({ events, store, metrics }), metrics }
   }
 
   it('observability-metrics-json: answers the counters as JSON by default (and to curl\'s Accept: */*)', async () => {
@@ -424,7 +432,7 @@ describe('GET /metrics', () => {
     expect(res.headers.get('Content-Type')).toBe(metrics.contentType)
     const text = await res.text()
     expect(text).toMatch(/^jobs_created_total 1$/m)
-    expect(text).toMatch(/^queue_depth 1$/m)
+    expect(text).toMatch(/^jobs_queued\{status="pending"\} 1$/m)
     metrics.close()
   })
 
@@ -435,5 +443,145 @@ describe('GET /metrics', () => {
     expect(await res.json()).toEqual({ error: 'unknown format "xml"; known formats: json, prometheus' })
     expect((await setup().app.request('/metrics')).status).toBe(404)
     metrics.close()
+  })
+})
+
+describe('GET /jobs, a page at a time', () => {
+  async function withJobs(n: number) {
+    const t = setup()
+    const ids: string[] = []
+    for (let i = 0; i < n; i++) {
+      ids.push(((await (await postJobs(t.app, '{"type":"noop"}')).json()) as Job).id)
+    }
+    return { ...t, ids }
+  }
+
+  it('creating-list-paged: pages follow the Link header, in creation order, until the last', async () => {
+    const { app, ids } = await withJobs(5)
+    const seen: string[] = []
+    let next: string | undefined = '/jobs?limit=2'
+    let pages = 0
+    while (next !== undefined) {
+      const res = await app.request(next)
+      expect(res.status).toBe(200)
+      seen.push(...((await res.json()) as Job[]).map((job) => job.id))
+      next = /^<([^>]+)>; rel="next"$/.exec(res.headers.get('Link') ?? '')?.[1]
+      pages += 1
+    }
+    expect(seen).toEqual(ids)
+    expect(pages).toBe(3)
+  })
+
+  it('creating-list-default-limit: without a limit, a page holds at most 100 jobs', async () => {
+    const { app } = await withJobs(101)
+    const res = await app.request('/jobs')
+    expect(((await res.json()) as Job[]).length).toBe(100)
+    expect(res.headers.get('Link')).toMatch(/rel="next"/)
+  })
+
+  it.each([
+    ['limit=0', 'limit must be an integer from 1 to 1000'],
+    ['limit=1001', 'limit must be an integer from 1 to 1000'],
+    ['limit=ten', 'limit must be an integer from 1 to 1000'],
+    ['after=xyz', 'after must be a cursor from a Link header'],
+    ['status=pending&status=failed', 'query parameter "status" given twice'],
+    ['status[]=pending', 'unknown query parameter "status[]"; known: status, limit, after'],
+    ['sort=desc', 'unknown query parameter "sort"; known: status, limit, after'],
+  ])('creating-list-bad-query: ?%s answers 400', async (query, message) => {
+    const { app } = setup()
+    const res = await app.request(`/jobs?${query}`)
+    expect(res.status).toBe(400)
+    expect(await res.json()).toEqual({ error: message })
+  })
+})
+
+describe('Idempotency-Key', () => {
+  const post = (app: ReturnType<typeof setup>['app'], body: string, key?: string) =>
+    app.request('/jobs', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(key && { 'Idempotency-Key': key }) },
+      body,
+    })
+
+  it('idempotency-same-job: the same key and body again answer 200 with the same job, and store one', async () => {
+    const { app, store } = setup()
+    const first = await post(app, '{"type":"noop","payload":{"a":1}}', 'order-17')
+    const retry = await post(app, '{ "type": "noop", "payload": {"a": 1} }', 'order-17')
+    expect(first.status).toBe(201)
+    expect(retry.status).toBe(200)
+    const [a, b] = [(await first.json()) as Job, (await retry.json()) as Job]
+    expect(b.id).toBe(a.id)
+    expect(retry.headers.get('Location')).toBe(`/jobs/${a.id}`)
+    expect(await allJobs(store)).toHaveLength(1)
+  })
+
+  it('idempotency-conflict-422: the same key with another body answers 422 and stores nothing new', async () => {
+    const { app, store } = setup()
+    await post(app, '{"type":"noop","payload":1}', 'k')
+    const other = await post(app, '{"type":"noop","payload":2}', 'k')
+    expect(other.status).toBe(422)
+    expect(await other.json()).toEqual({
+      error: 'Idempotency-Key "k" was already used with a different request',
+    })
+    expect(await allJobs(store)).toHaveLength(1)
+  })
+
+  it('idempotency-bad-key-400: an empty, too long or non-ASCII key answers 400', async () => {
+    const { app, store } = setup()
+    for (const key of ['x'.repeat(256), 'caf\u00e9', 'a b']) {
+      const res = await app.request('/jobs', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
+        body: '{"type":"noop"}',
+      })
+      expect(res.status).toBe(400)
+    }
+    expect(await allJobs(store)).toHaveLength(0)
+  })
+})
+
+describe('the store behind the routes', () => {
+  it('durable-nul-400: a payload the database would refuse (\\u0000 in a string) answers 400 and stores nothing', async () => {
+    const { app, store } = setup()
+    const res = await postJobs(app, '{"type":"noop","payload":{"note":"a\\u0000b"}}')
+    expect(res.status).toBe(400)
+    expect(await res.json()).toEqual({ error: 'payload must not contain \\u0000' })
+    expect(await allJobs(store)).toHaveLength(0)
+  })
+
+  it('durable-store-full-507: a memory store out of budget answers 507 with Retry-After', async () => {
+    const store = new MemoryStore({ budgetBytes: 10 })
+    const { app } = setup({ store })
+    const res = await postJobs(app, '{"type":"noop","payload":"more than ten bytes"}')
+    expect(res.status).toBe(507)
+    expect(res.headers.get('Retry-After')).toBe('1')
+  })
+
+  it('durable-unavailable-503: a store out of reach answers 503, and the answer does not name the database', async () => {
+    const store = new MemoryStore()
+    const { StoreUnavailableError } = await import('../../src/jobs/errors.ts')
+    store.create = async () => {
+      throw new StoreUnavailableError('connect ECONNREFUSED 10.0.0.7:5432')
+    }
+    const { app } = setup({ store })
+    const res = await postJobs(app, '{"type":"noop"}')
+    expect(res.status).toBe(503)
+    const text = await res.text()
+    expect(JSON.parse(text)).toEqual({ error: 'job store unreachable; retry later' })
+    expect(text).not.toMatch(/10\.0\.0\.7|ECONNREFUSED/)
+  })
+
+  it('durable-ready-memory: /ready says when the store keeps nothing, and is 503 while the store is unreachable', async () => {
+    const store = new MemoryStore()
+    const { app } = setup({ store })
+    expect(await (await app.request('/ready')).json()).toEqual({
+      status: 'ready',
+      store: 'memory',
+      warning: 'STORE=memory keeps nothing: a restart loses every job',
+    })
+    store.ping = () => Promise.reject(new Error('down'))
+    const down = await app.request('/ready')
+    expect(down.status).toBe(503)
+    expect(await down.json()).toEqual({ error: 'store unreachable' })
   })
 })
