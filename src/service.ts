@@ -269,6 +269,8 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
           onIdle: () => wakeUp(wake),
           onGiveUp: (error) => {
             logger.fatal({ event: 'workers_gave_up', error: messageOf(error) })
+            // Not ready, and no new jobs, from now on; main.ts stops.
+            stopping.abort(error)
             failed.abort(error)
           },
         })

@@ -1,16 +1,19 @@
 import { request, Agent } from 'node:http'
 import { once } from 'node:events'
 import { Writable } from 'node:stream'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { Channel } from '../src/concurrency/channel.ts'
 import type { JobEvent, JobEventName } from '../src/jobs/events.ts'
-import type { Config } from '../src/config.ts'
+import { loadConfig, type Config } from '../src/config.ts'
 import type { Job } from '../src/jobs/job.ts'
 import { createLogger } from '../src/jobs/log.ts'
+import { PostgresStore } from '../src/jobs/store/postgres.ts'
 import { createService, type Service } from '../src/service.ts'
+import { useTestDatabase } from './support/database.ts'
 import { gatedHandlers, nextRun } from './jobs/support.ts'
 
 const config: Config = {
+  ...loadConfig({}),
   host: '127.0.0.1',
   port: 0,
   workerCount: 2,
@@ -19,13 +22,12 @@ const config: Config = {
   shutdownTimeoutMs: 600_000,
   shutdownGraceMs: 1_000,
   jobTimeoutMs: 600_000,
-  retryBaseMs: 1_000,
-  retryMaxMs: 60_000,
-  sweeperIntervalMs: 600_000,
   cpuPoolSize: 1,
   logLevel: 'silent',
+  store: 'memory',
 }
 
+const db = useTestDatabase()
 let running: Service | undefined
 
 afterEach(async () => {
@@ -33,9 +35,27 @@ afterEach(async () => {
   running = undefined
 })
 
-function serviceWith(overrides: Partial<Config> = {}) {
+/** Log lines, kept as objects; `until` waits for one that matches. */
+function capturedLogger() {
+  const lines: Record<string, unknown>[] = []
+  const feed = new Channel<Record<string, unknown>>(100_000)
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      const line = JSON.parse(String(chunk)) as Record<string, unknown>
+      lines.push(line)
+      feed.trySend(line)
+      done()
+    },
+  })
+  async function until(match: (line: Record<string, unknown>) => boolean) {
+    for await (const line of feed) if (match(line)) return line
+    throw new Error('no such line')
+  }
+  return { lines, until, logger: createLogger({ level: 'info', destination }) }
+}
+
+function serviceWith(overrides: Partial<Config> = {}, logger = createLogger({ level: 'silent' })) {
   const gated = gatedHandlers()
-  const logger = createLogger({ level: 'silent' })
   const service = createService({ ...config, ...overrides }, { handlers: gated.handlers, logger })
   running = service
   return { service, ...gated }
@@ -73,36 +93,58 @@ describe('createService', () => {
     expect(await res.json()).toEqual({ status: 'ok' })
   })
 
-  it('pool-stop-order: a stop refuses new jobs at once, lets the running job finish, then closes the queue', async () => {
-    const { service, started } = serviceWith()
+  it('pool-stop-order: a stop refuses new jobs first, stops the producers, closes the hand-off, and only then waits for the running job', async () => {
+    const { lines, until, logger } = capturedLogger()
+    const { service, started } = serviceWith({}, logger)
     await service.start()
     const job = (await (await post(service, { type: 'gated' })).json()) as Job
     const run = await nextRun(started)
     const stopped = service.stop()
+    // Refused while the job still runs, its signal untouched.
     const refused = await post(service, { type: 'gated' })
     expect(refused.status).toBe(503)
+    await until((l) => l['event'] === 'shutdown_phase_started' && l['phase'] === 'finish_jobs')
     expect(run.signal.aborted).toBe(false)
     run.finish()
-    // The job ended before the workers were told to stop: it was finished,
-    // not held, when the stop reached them.
-    expect(await stopped).toMatchObject({
-      jobs_requeued: 0,
-      jobs_abandoned: [],
-      exit_code: 0,
-    })
-    expect(service.queue.closed).toBe(true)
-    expect((await service.store.list()).map((j) => [j.id, j.status])).toEqual([[job.id, 'completed']])
+    const report = await stopped
+    expect(report).toMatchObject({ jobs_finished: 1, jobs_interrupted: 0, exit_code: 0 })
+    const order = lines
+      .filter((l) => l['event'] === 'shutdown_phase_started' || l['event'] === 'job_completed')
+      .map((l) => String(l['phase'] ?? l['event']))
+    expect(order).toEqual([
+      'refuse_new_work',
+      'stop_http',
+      'stop_rescuer',
+      'stop_fetcher',
+      'close_queue',
+      'finish_jobs',
+      'job_completed',
+      'stop_leases',
+      'close_threads',
+      'close_store',
+      'stop_database',
+    ])
+    expect((await service.store.get(job.id))?.status).toBe('completed')
   })
 
-  it('aborts running jobs once the shutdown deadline passes, and puts them back to pending', async () => {
+  it('durable-interrupted-not-counted: a job still running at the deadline is given back pending, its attempt not counted', async () => {
     const { service, started } = serviceWith({ shutdownTimeoutMs: 0 })
     await service.start()
     const job = (await (await post(service, { type: 'gated' })).json()) as Job
     await nextRun(started)
     const report = await service.stop()
     expect(report.phases.map((p) => p.name)).toContain('abort_jobs')
-    expect(report).toMatchObject({ jobs_requeued: 1, jobs_abandoned: [], exit_code: 0 })
-    expect(await service.store.get(job.id)).toMatchObject({ status: 'pending', attempts: 1 })
+    expect(report).toMatchObject({ jobs_interrupted: 1, jobs_abandoned: [] })
+    expect(await service.store.get(job.id)).toMatchObject({ status: 'pending', attempts: 0 })
+  })
+
+  it('durable-memory-lost: a stop of the memory store with jobs waiting reports them lost and is not clean', async () => {
+    const { service } = serviceWith({ workerCount: 1 })
+    await service.start()
+    for (let i = 0; i < 3; i++) await post(service, { type: 'gated' })
+    const report = await service.stop({ hurry: AbortSignal.abort() })
+    expect(report.jobs_lost).toBe(3) // one interrupted, two never claimed
+    expect(report.exit_code).toBe(1)
   })
 
   it('skeleton-idle-keep-alive: an idle keep-alive connection does not hold the stop open', async () => {
@@ -127,7 +169,14 @@ describe('createService', () => {
     const { service } = serviceWith()
     const first = service.stop()
     expect(service.stop()).toBe(first)
-    expect(await first).toMatchObject({ jobs_finished: 0, exit_code: 0 })
+    expect(await first).toMatchObject({ jobs_finished: 0, exit_code: 0, phases: [] })
+  })
+
+  it('a start that fails stops what it started, and reports the failure', async () => {
+    const { service } = serviceWith({ port: 1, host: '256.0.0.1' })
+    await expect(service.start()).rejects.toThrow()
+    const report = await service.stop()
+    expect(report.phases.map((p) => p.name)).toContain('close_store')
   })
 })
 
@@ -148,28 +197,19 @@ function realService(overrides: Partial<Config> = {}, logger = createLogger({ le
 }
 
 describe('the service, wired', () => {
-  afterEach(() => {
-    vi.useRealTimers()
-  })
-
-  it('retries-service-sweeper: a failed attempt is retried by the sweeper the service runs, then completes', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
-    const service = realService({ retryBaseMs: 100, retryMaxMs: 100, sweeperIntervalMs: 1_000 })
+  it('retries-service-due: a failed attempt runs again once its run_at is due, claimed like a new job, then completes', async () => {
+    const service = realService({ retryBaseMs: 20, retryMaxMs: 20, pollIntervalMs: 10 })
     const next = watch(service)
     await service.start()
     const job = (await (await post(service, { type: 'fail', payload: { times: 1 } })).json()) as Job
     expect(await next('job_retried')).toMatchObject({ job_id: job.id, attempt: 1 })
-    expect((await service.store.get(job.id))?.status).toBe('retrying')
-    await vi.advanceTimersByTimeAsync(1_000) // the sweeper's next pass
     expect(await next('job_completed')).toMatchObject({ job_id: job.id, attempt: 2 })
     const metrics = await (await service.app.request('/metrics')).json()
-    expect(metrics).toEqual({
+    expect(metrics).toMatchObject({
       jobs_created: 1,
       jobs_completed: 1,
       jobs_failed: 0,
       jobs_retried: 1,
-      jobs_canceled: 0,
-      jobs_timed_out: 0,
       jobs_in_progress: 0,
       queue_depth: 0,
     })
@@ -185,7 +225,7 @@ describe('the service, wired', () => {
     await next('job_failed')
     await post(service, { type: 'sleep', payload: { ms: 0 } })
     await next('job_completed')
-    // One that waits forever, canceled while it runs.
+    // One that waits a minute, canceled while it runs.
     const held = (await (await post(service, { type: 'sleep', payload: { ms: 60_000 } })).json()) as Job
     await next('job_started')
     const cancel = await service.app.request(`/jobs/${held.id}/cancel`, { method: 'POST' })
@@ -193,7 +233,7 @@ describe('the service, wired', () => {
     await next('job_canceled')
     const text = await (await service.app.request('/metrics?format=prometheus')).text()
     const values = Object.fromEntries(
-      text.split('\n').filter((l) => /^\w+ \d+$/.test(l)).map((l) => l.split(' ')),
+      text.split('\n').filter((l) => /^[\w{}="]+ \d+$/.test(l)).map((l) => l.split(' ')),
     )
     expect(values).toMatchObject({
       jobs_created_total: '4',
@@ -201,19 +241,14 @@ describe('the service, wired', () => {
       jobs_failed_total: '1',
       jobs_canceled_total: '1',
       jobs_in_progress: '0',
-      queue_depth: '0',
+      'jobs_queued{status="completed"}': '2',
+      'jobs_queued{status="pending"}': '0',
     })
   })
 
   it('observability-service-logs: the service logs job events as JSON lines with event, job_id, worker_id and attempt', async () => {
-    const lines: Record<string, unknown>[] = []
-    const destination = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(JSON.parse(String(chunk)) as Record<string, unknown>)
-        done()
-      },
-    })
-    const service = realService({ workerCount: 1 }, createLogger({ level: 'info', destination }))
+    const { lines, logger } = capturedLogger()
+    const service = realService({ workerCount: 1 }, logger)
     const next = watch(service)
     await service.start()
     const job = (await (await post(service, { type: 'sleep', payload: { ms: 0 } })).json()) as Job
@@ -225,12 +260,11 @@ describe('the service, wired', () => {
     expect(jobLines.map((l) => l['event'])).toEqual([
       'worker_started',
       'job_created',
-      'job_enqueued',
       'job_started',
       'job_completed',
       'worker_stopped',
     ])
-    expect(jobLines[4]).toMatchObject({
+    expect(jobLines[3]).toMatchObject({
       level: 'info',
       event: 'job_completed',
       job_id: job.id,
@@ -251,5 +285,32 @@ describe('the service, wired', () => {
     await service.stop()
     // The leak check after this test fails if a worker thread is alive.
     expect((await service.store.get(job.id))?.status).toBe('completed')
+  })
+})
+
+describe('on PostgreSQL', () => {
+  it('durable-survives-stop: a job accepted and not run before a stop runs in the next service on the same database', async () => {
+    await db.truncate()
+    const pg = { store: 'postgres' as const, databaseUrl: db.url }
+    const first = serviceWith({ ...pg, workerCount: 1 })
+    await first.service.start()
+    const busy = (await (await post(first.service, { type: 'gated' })).json()) as Job
+    const waiting = (await (await post(first.service, { type: 'gated' })).json()) as Job
+    await nextRun(first.started)
+    // Deadline at once: the running one is given back, the waiting one waits.
+    const report = await first.service.stop({ hurry: AbortSignal.abort() })
+    expect(report).toMatchObject({ jobs_interrupted: 1, jobs_lost: 0, exit_code: 0 })
+    const second = serviceWith({ ...pg, workerCount: 2 })
+    await second.service.start()
+    const runs = [await nextRun(second.started), await nextRun(second.started)]
+    expect(runs.map((run) => run.job.id).sort()).toEqual([busy.id, waiting.id].sort())
+    for (const run of runs) run.finish()
+    await second.service.stop()
+    const store = await PostgresStore.open({ connectionString: db.url })
+    try {
+      expect(await store.countByStatus()).toMatchObject({ completed: 2, pending: 0 })
+    } finally {
+      await store.close()
+    }
   })
 })

