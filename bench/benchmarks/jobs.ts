@@ -1,15 +1,19 @@
 /**
  * In-process job throughput: jobs submitted the way `POST /jobs` submits
- * them (store, then queue), run by the worker pool with a handler that does
- * nothing, until every one is `completed`; against fastq running the same
- * no-op handler with the same concurrency and no bookkeeping at all.
+ * them (stored, claimable at once, the fetcher woken), claimed by the
+ * fetcher for idle workers and run by the worker pool with a handler that
+ * does nothing, until every one is `completed`; against fastq running the
+ * same no-op handler with the same concurrency and no bookkeeping at all.
  */
 import fastq from 'fastq'
+import { Channel } from '../../src/concurrency/channel.ts'
+import { spawn } from '../../src/concurrency/task.ts'
 import { JobEvents } from '../../src/jobs/events.ts'
+import { createWake, runFetcher, wakeUp } from '../../src/jobs/fetcher.ts'
 import { HandlerRegistry } from '../../src/jobs/handlers.ts'
-import { MemoryStore } from '../../src/jobs/memory-store.ts'
 import { WorkerPool } from '../../src/jobs/pool.ts'
-import { createJobQueue } from '../../src/jobs/queue.ts'
+import { RunningJobs, type HeldAttempt } from '../../src/jobs/running.ts'
+import { MemoryStore } from '../../src/jobs/store/memory.ts'
 import { submitJob } from '../../src/jobs/submit.ts'
 import type { Benchmark } from '../lib/benchmark.ts'
 import { interleave, measured, rate, ratio } from '../lib/measure.ts'
@@ -19,12 +23,15 @@ const noop = async (): Promise<void> => {}
 
 /**
  * Submits `n` no-op jobs and waits until the pool of `workers` has
- * completed all of them; then stops the pool. Returns how many completed.
+ * completed all of them; then stops the fetcher and the pool. Returns how
+ * many completed.
  */
 export async function poolRun(n: number, workers: number): Promise<number> {
   const store = new MemoryStore()
-  const queue = createJobQueue(n) // room for all: no submit is refused
   const handlers = new HandlerRegistry().register('noop', { run: noop })
+  const running = new RunningJobs()
+  const queue = new Channel<HeldAttempt>(0)
+  const wake = createWake()
   let completed = 0
   let resolve = () => {}
   const allDone = new Promise<void>((done) => (resolve = done))
@@ -32,10 +39,35 @@ export async function poolRun(n: number, workers: number): Promise<number> {
   events.on('job_completed', () => {
     if (++completed === n) resolve()
   })
-  const pool = new WorkerPool({ size: workers, store, queue, handlers, events })
-  for (let i = 0; i < n; i++) await submitJob({ store, queue, handlers }, { type: 'noop' })
+  const pool = new WorkerPool({
+    size: workers,
+    store,
+    queue,
+    handlers,
+    running,
+    events,
+    onIdle: () => wakeUp(wake),
+  })
+  const fetcher = spawn('fetcher', (signal) =>
+    runFetcher({
+      owner: 'bench',
+      store,
+      queue,
+      running,
+      idleWorkers: () => pool.idle,
+      leaseMs: 60_000,
+      pollMs: 1_000,
+      wake,
+      signal,
+      events,
+    }),
+  )
+  const deps = { store, handlers, wake: () => wakeUp(wake) }
+  for (let i = 0; i < n; i++) await submitJob(deps, { type: 'noop' })
   await allDone
-  pool.stopTaking()
+  fetcher.abort()
+  await fetcher
+  queue.close()
   await pool.wait()
   return completed
 }
@@ -57,7 +89,7 @@ const WORKERS = [1, 10, 100] as const
 
 export const jobThroughput: Benchmark = {
   id: 'job-throughput',
-  title: 'In-process jobs: store → queue → worker pool → completed',
+  title: 'In-process jobs: store → fetcher → worker pool → completed',
   against:
     'fastq running the same no-op handler with the same concurrency ' +
     '(queueing with no bookkeeping)',
@@ -89,12 +121,13 @@ export const jobThroughput: Benchmark = {
         {
           name: 'the pool',
           does:
-            'a `MemoryStore`, a job queue with room for every job, and a ' +
+            'a `MemoryStore`, a fetcher, the hand-off channel and a ' +
             '`WorkerPool` of w workers sharing one `JobEvents` bus (with ' +
             'one listener, counting `job_completed`, and no log or metric ' +
             'listeners); `await submitJob(...)` for each job (store.create, ' +
-            'then queue.trySend), and each worker claims, runs the no-op ' +
-            'handler and marks the job `completed`; timed from the first ' +
+            'then a wake-up of the fetcher), the fetcher claims for the ' +
+            'idle workers, and each worker runs the no-op handler and ' +
+            'records `completed` with its lease; timed from the first ' +
             'submit to the last `job_completed` event',
         },
         {

@@ -25,7 +25,9 @@ export async function startService(
   file = sourceFile('main'),
 ): Promise<ServiceProcess> {
   const child = spawnNode(file, {
-    env: { HOST: '127.0.0.1', PORT: '0', ...env },
+    // The memory store: these benchmarks measure the service, not a
+    // database, and the default store would share one `.data` between runs.
+    env: { HOST: '127.0.0.1', PORT: '0', STORE: 'memory', ...env },
   })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
