@@ -12,8 +12,14 @@ export const parts: Array<{ title: string; pages: string[] }> = [
   },
   {
     title: 'The job service',
-    pages: ['service-skeleton', 'creating-jobs', 'store', 'worker', 'worker-pool']
-      .map((p) => `guide/${p}`),
+    pages: [
+      'service-skeleton',
+      'creating-jobs',
+      'store',
+      'worker',
+      'worker-pool',
+      'durable-store',
+    ].map((p) => `guide/${p}`),
   },
   {
     title: 'Jobs that fail, stall and burn CPU',
@@ -22,7 +28,7 @@ export const parts: Array<{ title: string; pages: string[] }> = [
   },
   {
     title: 'Stopping and starting',
-    pages: ['backpressure', 'graceful-shutdown', 'recovery', 'testing']
+    pages: ['graceful-shutdown', 'recovery', 'testing']
       .map((p) => `guide/${p}`),
   },
   {

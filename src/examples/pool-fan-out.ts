@@ -1,6 +1,6 @@
 /**
- * Twelve jobs, four workers, one queue: how many ran at once, and how
- * many times each ran.
+ * Twelve jobs, four workers, one fetcher and its channel: how many ran
+ * at once, and how many times each ran.
  */
 import { Channel } from '../concurrency/channel.ts'
 import { loadConfig } from '../config.ts'
@@ -10,7 +10,12 @@ import { runIfMain, type Out } from './run.ts'
 
 export async function main(out: Out): Promise<void> {
   const events = new Channel<Record<string, unknown>>(1000)
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', WORKER_COUNT: '4' })
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    WORKER_COUNT: '4',
+    STORE: 'memory',
+  })
   const service = createService(config, {
     logger: createLogger({ level: 'silent' }),
   })

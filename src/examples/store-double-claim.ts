@@ -1,51 +1,59 @@
 /**
- * Two workers claim the same job at the same moment, first with a claim
- * that awaits between its check and its set, then with the store's.
+ * Two workers claim the one waiting job at the same moment: first with a
+ * claim that checks, awaits, then sets; then with the memory store's
+ * claim, which has no `await` between its check and its set.
  */
-import type { JobStatus } from '../jobs/job.ts'
-import { MemoryStore } from '../jobs/memory-store.ts'
-import { claim } from '../jobs/store.ts'
+import { MemoryStore } from '../jobs/store/memory.ts'
 import { runIfMain, type Out } from './run.ts'
 
+/** Any promise: a log write, a metric, a lookup. Here, nothing at all. */
+async function audit(_owner: string, _id: string): Promise<void> {}
+
 // #region racy-claim
-const statuses = new Map<string, JobStatus>()
+/** WRONG: a claim with an `await` between its check and its set. */
+export class CheckThenSetStore {
+  readonly #jobs = new Map<string, { status: string; owner?: string }>()
 
-/** WRONG: an `await` sits between the check and the set. */
-export async function claimWithAwaitBetween(id: string): Promise<boolean> {
-  if (statuses.get(id) !== 'pending') return false // check
-  await recordAudit(id) // any await: a log write, a metric, a remote call
-  statuses.set(id, 'processing') // set: on what may no longer be true
-  return true
-}
+  add(id: string): void {
+    this.#jobs.set(id, { status: 'pending' })
+  }
 
-async function recordAudit(_id: string): Promise<void> {
-  // Does nothing, yet awaiting it still lets other tasks run first.
+  async claim(owner: string, id: string): Promise<boolean> {
+    const job = this.#jobs.get(id)
+    if (job?.status !== 'pending') return false // the check
+    await audit(owner, id) // any await: other tasks run here
+    job.status = 'processing' // the set
+    job.owner = owner
+    return true
+  }
 }
 // #endregion racy-claim
 
-/** Resets the racy example's one job to `pending`. */
-export function resetRacyJob(id: string): void {
-  statuses.set(id, 'pending')
+const workers = ['worker 1', 'worker 2'] as const
+
+/** Who took the job, as one line. */
+function verdict(took: readonly boolean[]): string {
+  return workers
+    .map((name, i) => `${name} ${took[i] ? 'took it' : 'got none'}`)
+    .join(', ')
 }
 
 export async function main(out: Out): Promise<void> {
-  resetRacyJob('job-1')
-  const racy = await Promise.all([
-    claimWithAwaitBetween('job-1'),
-    claimWithAwaitBetween('job-1'),
-  ])
-  out(`await between: ${describe(racy)}`)
+  // #region both-claims
+  const racy = new CheckThenSetStore()
+  racy.add('job-1')
+  const racyTook = await Promise.all(
+    workers.map((name) => racy.claim(name, 'job-1')),
+  )
+  out(`check, await, set: ${verdict(racyTook)}`)
 
   const store = new MemoryStore()
-  const { id } = await store.create({ type: 'noop' })
-  // #region atomic-claim
-  const claimed = await Promise.all([claim(store, id), claim(store, id)])
-  // #endregion atomic-claim
-  out(`store claim:   ${describe(claimed.map((job) => job !== undefined))}`)
-}
-
-function describe(wins: boolean[]): string {
-  return wins.map((won, i) => `worker ${i + 1} ${won ? 'won' : 'lost'}`).join(', ')
+  await store.create({ type: 'noop' })
+  const claims = await Promise.all(
+    workers.map((name) => store.claim(name, 1, 60_000)),
+  )
+  out(`store.claim:       ${verdict(claims.map((c) => c.length === 1))}`)
+  // #endregion both-claims
 }
 
 runIfMain(import.meta.url, main)

@@ -5,10 +5,11 @@
  * already able to run.
  */
 import { setImmediate } from 'node:timers/promises'
+import { Channel } from '../concurrency/channel.ts'
 import { HandlerRegistry } from '../jobs/handlers.ts'
-import { MemoryStore } from '../jobs/memory-store.ts'
 import { WorkerPool } from '../jobs/pool.ts'
-import { createJobQueue } from '../jobs/queue.ts'
+import { RunningJobs, type HeldAttempt } from '../jobs/running.ts'
+import { MemoryStore } from '../jobs/store/memory.ts'
 import { runIfMain, type Out } from './run.ts'
 
 // #region deferred
@@ -68,14 +69,24 @@ export async function settledYet(promise: Promise<unknown>): Promise<boolean> {
 }
 // #endregion settled-yet
 
-export async function main(out: Out): Promise<void> {
+/**
+ * One worker and one `held` job, handed to it the way the fetcher does:
+ * claimed in the store, held, sent over the channel.
+ */
+export async function oneHeldJob(maxRetries = 3) {
   const { handlers, started, release } = controlledHandlers()
   const store = new MemoryStore()
-  const queue = createJobQueue(1)
-  const pool = new WorkerPool({ size: 1, store, queue, handlers })
-  const job = await store.create({ type: 'held' })
-  queue.trySend(job.id)
+  const running = new RunningJobs()
+  const queue = new Channel<HeldAttempt>(1)
+  const pool = new WorkerPool({ size: 1, store, queue, handlers, running })
+  await store.create({ type: 'held', max_retries: maxRetries })
+  const [claimed] = await store.claim('example', 1, 60_000)
+  queue.trySend(running.hold(claimed!))
+  return { store, queue, pool, started, release }
+}
 
+export async function main(out: Out): Promise<void> {
+  const { store, queue, pool, started, release } = await oneHeldJob()
   const id = await started // the run has begun: no guessing how long
   out(`running: ${(await store.get(id))?.status}`)
   const ended = pool.wait()

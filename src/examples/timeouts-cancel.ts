@@ -15,6 +15,7 @@ export async function main(out: Out): Promise<void> {
     HOST: '127.0.0.1',
     WORKER_COUNT: '1',
     LOG_LEVEL: 'silent',
+    STORE: 'memory',
   })
   const service = createService(config)
   const events = new Channel<JobEvent>(100)

@@ -10,7 +10,12 @@ import { runIfMain, type Out } from './run.ts'
 
 export async function main(out: Out): Promise<void> {
   const events = new Channel<string>(100)
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', WORKER_COUNT: '1' })
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    WORKER_COUNT: '1',
+    STORE: 'memory',
+  })
   const service = createService(config, {
     logger: createLogger({ level: 'silent' }),
   })

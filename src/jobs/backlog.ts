@@ -21,7 +21,6 @@ export interface BacklogOptions {
   readonly now?: (() => number) | undefined
 }
 
-// #region backlog
 /** The waiting jobs, counted cheaply enough to ask on every request. */
 export class Backlog {
   readonly capacity: number
@@ -35,6 +34,7 @@ export class Backlog {
     this.#options = options
   }
 
+  // #region backlog
   /** Whether `capacity` jobs wait, as far as the last count knows. */
   async isFull(): Promise<boolean> {
     return (await this.estimate()) >= this.capacity
@@ -57,6 +57,7 @@ export class Backlog {
   added(): void {
     this.#count += 1
   }
+  // #endregion backlog
 
   async #read(now: () => number): Promise<number> {
     const { store, capacity } = this.#options
@@ -65,4 +66,3 @@ export class Backlog {
     return this.#count
   }
 }
-// #endregion backlog

@@ -50,12 +50,12 @@ export function wakeUp(wake: Channel<void>): void {
   wake.trySend(undefined)
 }
 
-// #region fetcher-loop
 /**
  * Claims for idle workers until `signal` aborts. A claim that fails is
  * reported and tried again after a backoff (up to 5 s): a database that
  * restarts costs a pause, not the fetcher.
  */
+// #region fetcher-loop
 export async function runFetcher(options: FetcherOptions): Promise<void> {
   const { signal, pollMs } = options
   let backoffMs = 0
@@ -81,12 +81,12 @@ export async function runFetcher(options: FetcherOptions): Promise<void> {
 }
 // #endregion fetcher-loop
 
-// #region claim-with-limits
 /**
  * Claims up to `wanted` jobs, keeping each limited type under its limit:
  * a type with no room left is excluded, a type with less room than
  * `wanted` is claimed on its own, up to its room.
  */
+// #region claim-with-limits
 async function claim(
   options: FetcherOptions,
   wanted: number,
@@ -110,12 +110,12 @@ async function claim(
 }
 // #endregion claim-with-limits
 
-// #region hand-off
 /**
  * Holds each claimed job (so its lease is renewed and a cancel finds it)
  * and sends it to an idle worker. Stopped midway, it gives back the ones
  * no worker took: claimable again at once, by any instance.
  */
+// #region hand-off
 async function handOff(
   options: FetcherOptions,
   claimed: readonly ClaimedJob[],

@@ -21,7 +21,10 @@ export interface HandlerContext {
  * Does one job's work. Resolves when done (the value is not kept), rejects
  * when the attempt failed: the error's message becomes `last_error`.
  */
-export type Handler = (job: Job, context: HandlerContext) => Promise<unknown>
+export type Handler = (
+  job: Job,
+  context: HandlerContext,
+) => Promise<unknown>
 
 /** A job type: how to check its payload, and how to run it. */
 export interface JobType {

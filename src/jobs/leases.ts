@@ -25,9 +25,9 @@ export interface LeaseKeeperOptions {
   readonly onError?: ((error: unknown) => void) | undefined
 }
 
-// #region heartbeat
 /** Renews the held leases once, and acts on what it finds. */
 export async function heartbeat(options: LeaseKeeperOptions): Promise<void> {
+  // #region heartbeat
   const { store, running, leaseMs, events } = options
   const leases = running.leases()
   if (leases.length === 0) return
@@ -51,8 +51,8 @@ export async function heartbeat(options: LeaseKeeperOptions): Promise<void> {
       running.abort(lease.id, new JobCanceledError(lease.id))
     }
   }
+  // #endregion heartbeat
 }
-// #endregion heartbeat
 
 /** Heartbeats every `leaseMs / 3` until `signal` aborts. */
 export async function runLeaseKeeper(options: LeaseKeeperOptions): Promise<void> {

@@ -52,7 +52,9 @@ export class WorkerPool {
       this.#workers.push(spawn(name, () => this.#supervise(name)))
     }
   }
+  // #endregion pool
 
+  // #region pool-stop
   /** How many workers wait for a job now. */
   get idle(): number {
     return this.#idle
@@ -72,9 +74,8 @@ export class WorkerPool {
   async wait(): Promise<void> {
     await Promise.all(this.#workers)
   }
-  // #endregion pool
+  // #endregion pool-stop
 
-  // #region supervise
   /** Runs one worker, and a new one each time it fails, until stopped. */
   async #supervise(name: string): Promise<void> {
     const { events, maxCrashes = 5, crashWindowMs = 60_000 } = this.#options
@@ -91,6 +92,7 @@ export class WorkerPool {
         this.#idle -= 1
       },
     }
+    // #region supervise
     while (!signal.aborted) {
       try {
         return await runWorker(worker)
@@ -110,8 +112,8 @@ export class WorkerPool {
         )
       }
     }
+    // #endregion supervise
   }
-  // #endregion supervise
 
   #giveUp(error: unknown): void {
     if (this.#taking.signal.aborted) return

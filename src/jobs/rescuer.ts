@@ -19,11 +19,14 @@ export interface RescuerOptions {
   readonly events?: JobEvents | undefined
 }
 
-// #region rescue
-/** One pass: rescue expired leases, then prune; returns how many of each. */
+/**
+ * One pass: rescue expired leases, then prune; returns how many of
+ * each.
+ */
 export async function rescueOnce(
   options: RescuerOptions,
 ): Promise<{ rescued: number; pruned: number }> {
+  // #region rescue
   const { store, policy, events } = options
   const rescued = await store.rescue(policy)
   for (const { id, type, attempt, owner, status } of rescued) {
@@ -31,8 +34,8 @@ export async function rescueOnce(
   }
   const pruned = options.prune ? await store.prune(options.prune) : 0
   return { rescued: rescued.length, pruned }
+  // #endregion rescue
 }
-// #endregion rescue
 
 /** Runs a pass every `intervalMs` until `signal` aborts. */
 export async function runRescuer(

@@ -34,7 +34,6 @@ export interface SubmitOptions extends CreateOptions {
   readonly requestId?: string | undefined
 }
 
-// #region submit
 /**
  * Stores a new job, claimable at once, and returns it. Throws
  * `UnknownJobTypeError` or `InvalidPayloadError` for a bad job,
@@ -42,6 +41,7 @@ export interface SubmitOptions extends CreateOptions {
  * while stopping; in each of those cases nothing is stored. With an
  * idempotency key already used, returns the first job (`created: false`).
  */
+// #region submit
 export async function submitJob(
   deps: SubmitDeps,
   input: NewJob,

@@ -52,11 +52,11 @@ export interface WorkerOptions {
   readonly onBusy?: (() => void) | undefined
 }
 
-// #region worker-loop
 /**
  * Runs the worker until its signal aborts or the channel is closed and
  * drained; resolves then. It holds at most one job at a time.
  */
+// #region worker-loop
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const { name: worker_id, queue, signal, events } = options
   events?.emit('worker_started', { worker_id })
@@ -65,7 +65,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       let received: Received<HeldAttempt>
       options.onIdle?.()
       try {
-        // Go's `select` on ctx.Done() and the channel: recv takes the signal.
+        // Go's `select` on ctx.Done() and the channel: `recv`
+        // takes the signal.
         received = await queue.recv({ signal })
       } catch (error) {
         if (signal.aborted) return // asked to stop: not a failure
@@ -87,13 +88,13 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
 }
 // #endregion worker-loop
 
-// #region run-attempt
 /**
  * Runs one claimed attempt: the handler under the attempt's signal, which
  * aborts on the first of a cancel, the time limit, a lost lease or the
  * hard stop. Then, once the handler has returned, records the outcome.
  * Resolves with the job as recorded, or undefined if it was not.
  */
+// #region run-attempt
 export async function runAttempt(
   options: Omit<WorkerOptions, 'signal'>,
   attempt: HeldAttempt,
@@ -121,6 +122,8 @@ export async function runAttempt(
   } finally {
     clearTimeout(timer)
   }
+  // #endregion run-attempt
+  // #region after-the-handler
   // The handler has returned: no work of this attempt runs on. Recording
   // the outcome takes no signal, least of all the aborted one.
   const ended = {
@@ -134,9 +137,8 @@ export async function runAttempt(
     options.running.release(attempt)
   }
 }
-// #endregion run-attempt
+// #endregion after-the-handler
 
-// #region decide
 /**
  * The outcome of an attempt, from how it ended. A handler that returned
  * did its work, even if its signal aborted meanwhile: failing it now would
@@ -147,6 +149,7 @@ function decide(
   attempt: HeldAttempt,
   failure: { error: unknown } | undefined,
 ): Outcome | 'lease-lost' {
+  // #region decide
   if (failure === undefined) return { kind: 'completed' }
   // It failed. If its signal aborted, the abort is why; a cancel wins
   // over the others: its client wants the job never run again.
@@ -164,8 +167,8 @@ function decide(
   if (!retryable || !hasRetriesLeft(job)) return { kind: 'failed', error }
   const policy = options.retry ?? DEFAULT_RETRY_POLICY
   return { kind: 'retry', error, delayMs: backoffDelay(job.attempts, policy) }
+  // #endregion decide
 }
-// #endregion decide
 
 /** An attempt that has ended, as its events report it. */
 interface Ended {
@@ -179,7 +182,6 @@ interface Ended {
 /** The longest a failed write of an outcome is retried (ms). */
 const FINISH_RETRY_MS = 10_000
 
-// #region record
 /**
  * Writes the outcome, fenced by the attempt's lease, and reports it. A
  * refused write (the lease was lost) is discarded and reported; a store
@@ -211,14 +213,16 @@ async function record(
       await new Promise((resolve) => setTimeout(resolve, waitMs))
     }
   }
+  // #region record-refused
   if (job === undefined) {
+    // Refused: the lease was lost, and the job is someone else's now.
     events?.emit('job_result_discarded', { ...ended, outcome: outcome.kind })
     return undefined
   }
+  // #endregion record-refused
   report(events, outcome, job, ended)
   return job
 }
-// #endregion record
 
 function report(
   events: JobEvents | undefined,

@@ -40,7 +40,11 @@ export type Outcome =
   /** The handler resolved. */
   | { readonly kind: 'completed' }
   /** It failed and may run again once `delayMs` have passed. */
-  | { readonly kind: 'retry'; readonly error: string; readonly delayMs: number }
+  | {
+      readonly kind: 'retry'
+      readonly error: string
+      readonly delayMs: number
+    }
   /** It failed for good. */
   | { readonly kind: 'failed'; readonly error: string }
   /** A client canceled it while it ran. */
@@ -159,6 +163,8 @@ export interface JobStore {
     leaseMs: number,
     options?: ClaimOptions,
   ): Promise<ClaimedJob[]>
+  // #endregion contract
+  // #region contract-attempt
   /** Extends the leases still held; the ones missing were lost. */
   heartbeat(leases: readonly Lease[], leaseMs: number): Promise<HeldLease[]>
   /** Records how an attempt ended; undefined if its lease was lost. */
@@ -178,4 +184,4 @@ export interface JobStore {
   /** Releases what the store holds (connections); idempotent. */
   close(): Promise<void>
 }
-// #endregion contract
+// #endregion contract-attempt

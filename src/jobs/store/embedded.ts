@@ -74,7 +74,6 @@ interface Credentials {
   readonly database: string
 }
 
-// #region start
 /**
  * Starts PostgreSQL in `dataDir`: creates the cluster on first use, reuses
  * a server a crashed service left running, and refuses (with
@@ -83,6 +82,7 @@ interface Credentials {
 export async function startEmbeddedPostgres(
   options: EmbeddedOptions,
 ): Promise<EmbeddedServer> {
+  // #region start
   const dataDir = path.resolve(options.dataDir)
   await mkdir(dataDir, { recursive: true })
   const unlock = await lockDataDir(dataDir)
@@ -92,6 +92,7 @@ export async function startEmbeddedPostgres(
     const credentials = await initCluster(dataDir, cluster, runAs, options)
     const running = await runningPort(cluster)
     const port = running ?? (await startServer(cluster, runAs, options))
+    // #endregion start
     const { user, password, database } = credentials
     const url =
       `postgres://${user}:${encodeURIComponent(password)}` +
@@ -110,7 +111,6 @@ export async function startEmbeddedPostgres(
     throw error
   }
 }
-// #endregion start
 
 /**
  * Stops a server left running on `dataDir` by a service that is gone

@@ -162,7 +162,6 @@ export class MemoryStore implements JobStore {
     return { jobs }
   }
 
-  // #region claim
   async claim(
     owner: string,
     limit: number,
@@ -173,6 +172,8 @@ export class MemoryStore implements JobStore {
     const wanted = (entry: Entry) =>
       (options.types === undefined || options.types.includes(entry.job.type)) &&
       !options.excludeTypes?.includes(entry.job.type)
+    // #region claim
+    // No await from here to the return: no other task runs in between.
     const due = [...this.#retrying]
       .map((id) => this.#entries.get(id)!)
       .filter((entry) => entry.runAt <= now && wanted(entry))
@@ -193,8 +194,8 @@ export class MemoryStore implements JobStore {
       claimed.push({ job: entry.job, lease: leaseOf(entry) })
     }
     return claimed
+    // #endregion claim
   }
-  // #endregion claim
 
   async heartbeat(
     leases: readonly Lease[],
