@@ -120,11 +120,13 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     maxMs: config.retryMaxMs,
     random: options.random ?? Math.random,
   }
+  // #region observability
   const events = new JobEvents({
     onListenerError: (error) =>
       logger.warn({ event: 'listener_failed', error: messageOf(error) }),
   })
   attachLogger(events, logger)
+  // #endregion observability
   const running = new RunningJobs()
   const stopping = new AbortController()
   const failed = new AbortController()

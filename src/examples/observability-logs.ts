@@ -1,32 +1,49 @@
-import { JobEvents } from '../jobs/events.ts'
-import { attachLogger, createLogger } from '../jobs/log.ts'
+/**
+ * The real service's log lines for one job that fails for good: one line
+ * in full, with its keys one a line, then every job and worker line,
+ * level and event.
+ */
+import { Writable } from 'node:stream'
+import { Channel } from '../concurrency/channel.ts'
+import { loadConfig } from '../config.ts'
+import { createLogger } from '../jobs/log.ts'
+import { createService } from '../service.ts'
 import { runIfMain, type Out } from './run.ts'
 
-// #region main
-export async function main(out: Out): Promise<void> {
-  const events = new JobEvents()
-  // A test or a log shipper passes its own destination; here, `out`.
-  const destination = { write: (line: string) => out(line.trimEnd()) }
-  const logger = createLogger({ level: 'info', destination })
-  const detach = attachLogger(events, logger)
+type Line = { level: string; event: string } & Record<string, unknown>
 
-  const job = { job_id: 'a', type: 'sleep' }
-  const attempt = { ...job, worker_id: 'worker-1', attempt: 1 }
-  events.emit('worker_started', { worker_id: 'worker-1' })
-  events.emit('job_created', job)
-  events.emit('job_enqueued', job)
-  events.emit('job_started', attempt)
-  // debug: another worker had the job; not written at info
-  events.emit('job_skipped', { job_id: 'b', worker_id: 'worker-1' })
-  events.emit('job_failed', {
-    ...attempt,
-    duration_ms: 12,
-    error: 'upstream answered 503',
-    final: true,
+export async function main(out: Out): Promise<void> {
+  // #region capture
+  // A test or a log shipper passes its own destination; here, a list.
+  const lines: Line[] = []
+  const seen = new Channel<Line>(1_000)
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      const line = JSON.parse(String(chunk)) as Line
+      lines.push(line)
+      seen.trySend(line)
+      done()
+    },
   })
-  events.emit('worker_stopped', { worker_id: 'worker-1' })
-  detach()
+  const logger = createLogger({ level: 'info', destination })
+  const env = { PORT: '0', HOST: '127.0.0.1', WORKER_COUNT: '1' }
+  const config = loadConfig({ ...env, STORE: 'memory' })
+  const service = createService(config, { logger })
+  // #endregion capture
+  await service.start()
+  await service.app.request('/jobs', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ type: 'fail', max_retries: 0 }),
+  })
+  for await (const line of seen) if (line.event === 'job_failed') break
+  await service.stop()
+
+  const jobLines = lines.filter((l) => /^(job|worker)_/.test(l.event))
+  out('one line, as written (its keys one a line here):')
+  out(JSON.stringify(jobLines.find((l) => l.event === 'job_failed'), null, 2))
+  out('every job and worker line, level and event:')
+  for (const line of jobLines) out(`${line.level.padEnd(6)} ${line.event}`)
 }
-// #endregion main
 
 runIfMain(import.meta.url, main)

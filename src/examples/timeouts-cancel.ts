@@ -21,25 +21,28 @@ export async function main(out: Out): Promise<void> {
   const events = new Channel<JobEvent>(100)
   service.events.subscribe((event) => void events.trySend(event))
   await service.start()
-  const until = async (name: string) => {
-    for await (const event of events) if (event.event === name) return event
+  const until = async (name: string, id?: string) => {
+    for await (const event of events) {
+      const mine = id === undefined || ('job_id' in event && event.job_id === id)
+      if (event.event === name && mine) return event
+    }
     return undefined
   }
 
   // #region cancel
   const running = await submit(service) // the worker takes it
   await until('job_started')
-  const waiting = await submit(service) // queued behind it
+  const waiting = await submit(service) // waits behind it
   await cancel(service, waiting, 'waiting', out) // 200: canceled now
   await cancel(service, running, 'running', out) // 202: signal aborted
-  await until('job_canceled')
+  await until('job_canceled', running)
   const job = (await service.store.get(running)) as Job
   out(`running: after its handler returned: ${job.status}`)
   await cancel(service, running, 'running', out) // 409: finished
   await cancel(service, 'no-such-id', 'unknown', out) // 404
   // #endregion cancel
-  await until('job_skipped')
-  out('waiting: its id reached the worker, which skipped it')
+  const never = (await service.store.get(waiting)) as Job
+  out(`waiting: ${never.status}, attempts ${never.attempts}: never claimed`)
   await service.stop()
 }
 

@@ -27,11 +27,11 @@ export interface CancelResult {
   readonly job: Job
 }
 
-// #region cancel-job
 /**
  * Cancels job `id`. Throws `JobNotFoundError` for an unknown id, and
  * `JobNotCancelableError` for a finished job.
  */
+// #region cancel-job
 export async function cancelJob(
   deps: CancelDeps,
   id: string,
@@ -45,7 +45,10 @@ export async function cancelJob(
       throw new JobNotCancelableError(id, `it is ${request.job.status}`)
     case 'canceled': {
       const { job } = request
-      events?.emit('job_canceled', { ...jobFields(job), attempt: job.attempts })
+      events?.emit('job_canceled', {
+        ...jobFields(job),
+        attempt: job.attempts,
+      })
       return { outcome: 'canceled', job }
     }
     case 'requested':

@@ -10,7 +10,6 @@
 import { messageOf } from './errors.ts'
 import type { Job } from './job.ts'
 
-// #region events
 /** Who ran an attempt, and which attempt it was (1 for the first). */
 interface Attempt {
   readonly job_id: string
@@ -19,6 +18,7 @@ interface Attempt {
   readonly attempt: number
 }
 
+// #region events
 /** Every event, by name, with the fields it carries. */
 export interface JobEventMap {
   /** The job was stored, claimable at once (`POST /jobs`). */
@@ -42,6 +42,7 @@ export interface JobEventMap {
     readonly error: string
     readonly final: boolean
   }
+  // #endregion events
   /** A failed job waits as `retrying`, claimable again from `run_at`. */
   job_retried: {
     readonly job_id: string
@@ -116,7 +117,6 @@ export type JobEventName = keyof JobEventMap
 export type JobEvent<Name extends JobEventName = JobEventName> = {
   [N in Name]: { readonly event: N } & JobEventMap[N]
 }[Name]
-// #endregion events
 
 /**
  * The fields of `job` that events carry: its id and its type. Never its
@@ -129,6 +129,7 @@ export function jobFields(job: Pick<Job, 'id' | 'type'>): {
   return { job_id: job.id, type: job.type }
 }
 
+// #region event-names
 /** The names of all events, in lifecycle order. */
 export const JOB_EVENT_NAMES = [
   'job_created',
@@ -148,6 +149,7 @@ export const JOB_EVENT_NAMES = [
   'worker_stopped',
   'worker_crashed',
 ] as const satisfies readonly JobEventName[]
+// #endregion event-names
 
 /** What an event listener gets; its return value is ignored. */
 export type JobEventListener<Name extends JobEventName = JobEventName> = (
@@ -169,7 +171,6 @@ interface Subscription {
   readonly fn: JobEventListener
 }
 
-// #region bus
 /**
  * A synchronous, typed event bus for the job lifecycle. `emit` calls each
  * listener in the order it subscribed, and never throws: a listener that
@@ -202,6 +203,7 @@ export class JobEvents {
    * Reports event `name` to its listeners, synchronously. They all get
    * the same frozen object, so none can change what the next one sees.
    */
+  // #region emit
   emit<Name extends JobEventName>(
     name: Name,
     fields: JobEventMap[Name],
@@ -221,6 +223,7 @@ export class JobEvents {
       }
     }
   }
+  // #endregion emit
 
   /** How many listeners are subscribed (to see that they all left). */
   get listenerCount(): number {
@@ -242,7 +245,6 @@ export class JobEvents {
     }
   }
 }
-// #endregion bus
 
 function warn(error: unknown, event: JobEvent): void {
   const message = messageOf(error)

@@ -100,7 +100,10 @@ export function levelOf(event: JobEvent): Level {
  * `duration_ms`...), and the event's name, in words, as the message.
  * Returns the function that stops logging.
  */
-export function attachLogger(events: JobEvents, logger: Logger): () => void {
+export function attachLogger(
+  events: JobEvents,
+  logger: Logger,
+): () => void {
   return events.subscribe((event) => {
     logger[levelOf(event)]({ ...event }, event.event.replaceAll('_', ' '))
   })

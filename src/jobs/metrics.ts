@@ -67,7 +67,6 @@ export const DURATION_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 ] as const
 
-// #region create
 /**
  * Metrics fed by `events`, in a new registry. Prometheus names: the
  * counters end in `_total` (`jobs_created_total`...), the gauges are
@@ -130,6 +129,7 @@ export function createJobMetrics(
     if (ms !== undefined) duration.observe({ outcome }, ms / 1000)
   }
 
+  // #region count
   const unsubscribe = events.subscribe((event) => {
     switch (event.event) {
       case 'job_created':
@@ -151,6 +151,7 @@ export function createJobMetrics(
         running.delete(event.job_id)
         canceled.inc()
         return observe('canceled', event.duration_ms) // if it ran
+      // #endregion count
       case 'job_timed_out':
         return timedOut.inc()
       case 'job_interrupted':
@@ -193,4 +194,3 @@ export function createJobMetrics(
     close: unsubscribe,
   }
 }
-// #endregion create

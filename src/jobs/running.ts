@@ -49,6 +49,7 @@ export class RunningJobs {
     attempt.controller.abort(reason)
     return true
   }
+  // #endregion running-jobs
 
   /** Aborts every attempt held (the hard stop). */
   abortAll(reason: unknown): void {
@@ -86,4 +87,3 @@ export class RunningJobs {
     return this.#attempts.size
   }
 }
-// #endregion running-jobs

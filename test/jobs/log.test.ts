@@ -159,14 +159,21 @@ describe('LOG_LEVEL', () => {
 })
 
 describe('the observability-logs example', () => {
-  it('writes a line per event as JSON, at info and above', async () => {
+  it('shows the real service\'s job_failed line in full, then each job and worker line at its level', async () => {
     const lines: string[] = []
-    await main((line) => lines.push(line))
-    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>)
-    expect(logged.map((line) => [line['level'], line['event']])).toEqual([
+    await main((line) => lines.push(...line.split('\n')))
+    const start = lines.indexOf('{')
+    const end = lines.indexOf('}')
+    expect(JSON.parse(lines.slice(start, end + 1).join('\n'))).toMatchObject({
+      level: 'error',
+      event: 'job_failed',
+      worker_id: 'worker-1',
+      attempt: 1,
+      final: true,
+    })
+    expect(lines.slice(end + 2).map((line) => line.split(/ +/))).toEqual([
       ['info', 'worker_started'],
       ['info', 'job_created'],
-      ['info', 'job_enqueued'],
       ['info', 'job_started'],
       ['error', 'job_failed'],
       ['info', 'worker_stopped'],

@@ -138,18 +138,22 @@ describe('createJobMetrics', () => {
 })
 
 describe('the observability-metrics example', () => {
-  it('prints the JSON counts of its three jobs, then the same in Prometheus text', async () => {
+  it('prints the real service\'s counts of its four jobs as JSON, then the same in Prometheus text', async () => {
     const lines: string[] = []
-    await main((line) => lines.push(line))
-    expect(lines[0]).toBe('JSON')
-    expect(JSON.parse(lines[1] ?? '')).toMatchObject({
-      jobs_created: 3,
+    await main((line) => lines.push(...line.split('\n')))
+    expect(lines[0]).toBe('GET /metrics')
+    const end = lines.indexOf('}')
+    expect(JSON.parse(lines.slice(1, end + 1).join('\n'))).toMatchObject({
+      jobs_created: 4,
       jobs_completed: 2,
+      jobs_failed: 0,
       jobs_retried: 1,
-      jobs_canceled: 1,
-      queue_depth: 2,
+      jobs_canceled: 2,
+      jobs_in_progress: 0,
+      queue_depth: 0,
     })
-    expect(lines).toContain('jobs_created_total 3')
+    expect(lines).toContain('jobs_created_total 4')
+    expect(lines).toContain('jobs_queued{status="canceled"} 2')
     expect(lines).toContain('job_duration_seconds_count{outcome="completed"} 2')
   })
 })
