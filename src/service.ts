@@ -279,6 +279,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
       },
       stop: (context) => drainWorkers(pool!, context),
     },
+    // #region handoff-parts
     // Closed between the producers and the consumers, as Go would: the
     // fetcher has stopped sending, the workers then drain and return.
     { name: 'queue', phase: 'close_queue', stop: () => queue.close() },
@@ -298,6 +299,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
         onError: warn('claim_failed'),
       }),
     ),
+    // #endregion handoff-parts
     taskPart('rescuer', 'stop_rescuer', (signal) =>
       runRescuer({
         store: opened(),

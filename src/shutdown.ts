@@ -145,9 +145,12 @@ export async function stopParts(
     },
   }
   try {
+    // #region walk
+    // The start's list, read backwards: the last part started stops first.
     for (const part of [...parts].reverse()) {
       if (part.stop) await context.phase(part.phase, () => part.stop!(context))
     }
+    // #endregion walk
   } finally {
     deadline.clear()
   }
@@ -169,12 +172,12 @@ export async function stopParts(
 }
 // #endregion stop-parts
 
-// #region deadline
 /**
  * A signal that aborts when `ms` have passed or `hurry` aborts, whichever
  * comes first, with a `ShutdownDeadlineError`; `clear()` removes the
  * timer and the listener.
  */
+// #region deadline
 function startDeadline(
   ms: number,
   hurry: AbortSignal | undefined,
@@ -215,7 +218,6 @@ export interface ShutdownServer {
   closeAllConnections(): void
 }
 
-// #region close-server
 /**
  * Stops the server taking connections and waits for requests in flight,
  * closing each keep-alive connection as soon as it is idle; when the
@@ -226,6 +228,7 @@ export async function closeServer(
   server: ShutdownServer,
   deadline: AbortSignal,
 ): Promise<number> {
+  // #region close-server
   const open = await new Promise<number>((resolve) =>
     server.getConnections((error, count) => resolve(error ? 0 : count)),
   )
@@ -245,8 +248,8 @@ export async function closeServer(
     }
   }
   return open
+  // #endregion close-server
 }
-// #endregion close-server
 
 /** A task a part stops: abort it, then wait for it. */
 export interface StoppableTask extends PromiseLike<unknown> {

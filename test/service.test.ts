@@ -147,7 +147,7 @@ describe('createService', () => {
     expect(report.exit_code).toBe(1)
   })
 
-  it('skeleton-idle-keep-alive: an idle keep-alive connection does not hold the stop open', async () => {
+  it('shutdown-keep-alive: an idle keep-alive connection does not hold the stop open, even ten minutes from its deadline', async () => {
     const { service } = serviceWith()
     const url = new URL(await service.start())
     const agent = new Agent({ keepAlive: true })

@@ -4,15 +4,15 @@
  */
 import { createApp } from '../http/app.ts'
 import { defaultHandlers } from '../jobs/handlers.ts'
-import { MemoryStore } from '../jobs/memory-store.ts'
-import { createJobQueue } from '../jobs/queue.ts'
+import { RunningJobs } from '../jobs/running.ts'
+import { MemoryStore } from '../jobs/store/memory.ts'
 import { runIfMain, type Out } from './run.ts'
 
 export async function main(out: Out): Promise<void> {
   const app = createApp({
     store: new MemoryStore(),
-    queue: createJobQueue(100),
     handlers: defaultHandlers(),
+    running: new RunningJobs(),
   })
   const post = (body: string, type = 'application/json') =>
     app.request('/jobs', {
@@ -37,7 +37,8 @@ export async function main(out: Out): Promise<void> {
   ]
   for (const [body, type] of bad) {
     const res = await post(body, type)
-    out(`${body} → ${res.status} ${await res.text()}`)
+    out(body)
+    out(`  → ${res.status} ${await res.text()}`)
   }
   for (const [method, path] of [
     ['GET', '/jobs/0b7f3f3e-0000-4000-8000-000000000000'],
@@ -45,7 +46,8 @@ export async function main(out: Out): Promise<void> {
     ['GET', '/nothing-here'],
   ] as const) {
     const res = await app.request(path, { method })
-    out(`${method} ${path} → ${res.status} ${await res.text()}`)
+    out(`${method} ${path}`)
+    out(`  → ${res.status} ${await res.text()}`)
   }
 }
 

@@ -1,58 +1,51 @@
 /**
- * The original's recovery order, "recovery finishes before the workers
- * start", run on more jobs than the queue holds, both ways it can go:
- * waiting for room that no one will ever make, or dropping what does not
- * fit.
+ * The Go original's recovery, "put every recovered job on the queue, then
+ * start the workers", run on more jobs than its queue holds, both ways it
+ * can go: waiting for room that no one will ever make, or dropping what
+ * does not fit. Its queue was a bounded channel of job ids; so is this.
  */
 import { setImmediate } from 'node:timers/promises'
-import { createJobQueue, type JobQueue } from '../jobs/queue.ts'
-import { recoverJobs } from '../jobs/recovery.ts'
-import type { JobStore } from '../jobs/store.ts'
-import { census, storeLeftByACrash } from './recovery-feeder.ts'
+import { Channel } from '../concurrency/channel.ts'
 import { runIfMain, type Out } from './run.ts'
 
 // #region wait-before-workers
 /**
- * WRONG: enqueues every recovered job, waiting for room, and only then
+ * WRONG: sends every recovered id, waiting for room, and only then
  * returns, so that the workers can start. Past the queue's capacity it
  * waits for room that only the workers could make: it never returns.
  */
 export async function recoverThenStartWorkers(
-  store: JobStore,
-  queue: JobQueue,
+  ids: readonly string[],
+  queue: Channel<string>,
   options: { signal?: AbortSignal } = {},
 ): Promise<void> {
-  const { ids } = await recoverJobs(store)
   for (const id of ids) await queue.send(id, options)
 }
 // #endregion wait-before-workers
 
 // #region drop-overflow
 /**
- * WRONG: enqueues what fits and moves on. The rest stay `pending` with
- * nothing to put them on the queue: stranded until the next restart.
+ * WRONG: sends what fits and moves on. The rest are still `pending` in
+ * the store, with nothing to put them on the queue: stranded.
  */
-export async function recoverWhatFits(
-  store: JobStore,
-  queue: JobQueue,
-): Promise<{ sent: number; dropped: number }> {
-  const { ids } = await recoverJobs(store)
-  let sent = 0
-  for (const id of ids) if (queue.trySend(id)) sent += 1
-  return { sent, dropped: ids.length - sent }
+export function recoverWhatFits(
+  ids: readonly string[],
+  queue: Channel<string>,
+): { sent: number; stranded: string[] } {
+  const stranded = ids.filter((id) => !queue.trySend(id))
+  return { sent: ids.length - stranded.length, stranded }
 }
 // #endregion drop-overflow
 
-const CRASH = { pending: 6, processing: 2, completed: 2, failed: 2 }
+/** The ids a crashed process left `pending` or `processing`. */
+export const LEFT = Array.from({ length: 8 }, (_, i) => `job-${i + 1}`)
 
 export async function main(out: Out): Promise<void> {
-  out(`store at start: ${await census(await storeLeftByACrash(CRASH))}`)
-
-  const store = await storeLeftByACrash(CRASH)
-  const queue = createJobQueue(4)
+  out(`${LEFT.length} jobs to recover, a queue of 4, no worker started yet`)
+  const queue = new Channel<string>(4)
   const stop = new AbortController()
   let returned = false
-  const recovery = recoverThenStartWorkers(store, queue, {
+  const recovery = recoverThenStartWorkers(LEFT, queue, {
     signal: stop.signal,
   }).then(
     () => (returned = true),
@@ -66,12 +59,8 @@ export async function main(out: Out): Promise<void> {
   stop.abort() // no worker will ever start: give up
   await recovery
 
-  const other = createJobQueue(4)
-  const { sent, dropped } = await recoverWhatFits(
-    await storeLeftByACrash(CRASH),
-    other,
-  )
-  out(`enqueue what fits: ${sent} queued, ${dropped} left pending, unqueued`)
+  const { sent, stranded } = recoverWhatFits(LEFT, new Channel<string>(4))
+  out(`send what fits: ${sent} queued, ${stranded.length} on no queue`)
 }
 
 runIfMain(import.meta.url, main)

@@ -5,9 +5,10 @@
  * once, once with the default backoff (jitter fixed at half, so that
  * every run prints the same).
  */
+import { Channel } from '../concurrency/channel.ts'
 import { HandlerRegistry } from '../jobs/handlers.ts'
 import type { RetryPolicy } from '../jobs/retry.ts'
-import { RunningJobs } from '../jobs/running.ts'
+import { RunningJobs, type HeldAttempt } from '../jobs/running.ts'
 import { MemoryStore } from '../jobs/store/memory.ts'
 import { runAttempt } from '../jobs/worker.ts'
 import { runIfMain, type Out } from './run.ts'
@@ -34,6 +35,7 @@ export async function runThrough(retry: RetryPolicy) {
     },
   })
   const running = new RunningJobs()
+  const queue = new Channel<HeldAttempt>(0) // unused: the loop hands over
   const { job } = await store.create({ type: 'email', max_retries: 3 })
   const startedAt: number[] = []
   for (;;) {
@@ -44,7 +46,7 @@ export async function runThrough(retry: RetryPolicy) {
     now = Math.max(now, Date.parse(current.run_at)) // wait until it is due
     const [claimed] = await store.claim('worker-1', 1, 60_000)
     startedAt.push(now - t0)
-    const options = { name: 'worker-1', store, handlers, running, retry }
+    const options = { name: 'worker-1', store, queue, handlers, running, retry }
     await runAttempt(options, running.hold(claimed!))
   }
 }

@@ -9,17 +9,20 @@ import { runIfMain, type Out } from './run.ts'
 export async function main(out: Out): Promise<void> {
   // #region start-stop
   const env = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }
-  const config = loadConfig(env)
+  const config = loadConfig({ ...env, STORE: 'memory' })
   const service = createService(config)
   const url = await service.start()
   out(`listening on ${url}`)
 
-  const res = await fetch(`${url}/health`, { headers: { Connection: 'close' } })
+  const close = { headers: { Connection: 'close' } }
+  const res = await fetch(`${url}/health`, close)
   out(`GET /health → ${res.status} ${await res.text()}`)
 
   const report = await service.stop()
-  out(`stopped with exit code ${report.exit_code}, in phases:`)
-  out(report.phases.map((phase) => phase.name).join(' → '))
+  const phases = report.phases.map((phase) => phase.name)
+  const code = report.exit_code
+  out(`stopped with exit code ${code}, in ${phases.length} phases:`)
+  out(`from ${phases[0]} to ${phases.at(-1)}`)
   // #endregion start-stop
 }
 

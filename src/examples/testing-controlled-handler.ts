@@ -60,7 +60,9 @@ export function controlledHandlers() {
  * turn of the event loop). A bounded check: it proves "not yet", never
  * "never", and it waits for no clock.
  */
-export async function settledYet(promise: Promise<unknown>): Promise<boolean> {
+export async function settledYet(
+  promise: Promise<unknown>,
+): Promise<boolean> {
   let settled = false
   const mark = () => void (settled = true)
   promise.then(mark, mark)

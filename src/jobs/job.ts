@@ -93,7 +93,9 @@ export interface Job {
   readonly timeout_ms: number
   /** The message of the last failure, or null. */
   readonly last_error: string | null
-  /** When it may run next (RFC 3339, UTC): later than now while retrying. */
+  /**
+   * When it may run next (RFC 3339, UTC): later than now while retrying.
+   */
   readonly run_at: string
   readonly created_at: string
   readonly updated_at: string

@@ -66,8 +66,15 @@ describe('SIGTERM while jobs run', () => {
     const ran = ended('job_started')
     expect(ended('job_completed').sort()).toEqual([...ran].sort())
     expect(ran.length).toBeGreaterThanOrEqual(2)
+    // The jobs that finished during the stop: those completed after it
+    // began (on a loaded machine, the first ones may end before it does).
+    const stopAt = service.events.findIndex((e) => e.event === 'stopping')
+    const finishedInStop = service.events
+      .slice(stopAt)
+      .filter((e) => e.event === 'job_completed').length
+    expect(finishedInStop).toBeGreaterThanOrEqual(1)
     expect(report(service)).toMatchObject({
-      jobs_finished: ran.length,
+      jobs_finished: finishedInStop,
       jobs_interrupted: 0,
       jobs_abandoned: [],
       jobs_lost: 0,
