@@ -1,15 +1,19 @@
 /**
  * In-process job throughput: jobs submitted the way `POST /jobs` submits
- * them (store, then queue), run by the worker pool with a handler that does
+ * them (into the memory store: insert is enqueue), claimed by the fetcher
+ * for idle workers and run by the worker pool with a handler that does
  * nothing, until every one is `completed`; against fastq running the same
  * no-op handler with the same concurrency and no bookkeeping at all.
  */
 import fastq from 'fastq'
+import { Channel } from '../../src/concurrency/channel.ts'
+import { spawn } from '../../src/concurrency/task.ts'
 import { JobEvents } from '../../src/jobs/events.ts'
+import { createWake, runFetcher, wakeUp } from '../../src/jobs/fetcher.ts'
 import { HandlerRegistry } from '../../src/jobs/handlers.ts'
-import { MemoryStore } from '../../src/jobs/memory-store.ts'
 import { WorkerPool } from '../../src/jobs/pool.ts'
-import { createJobQueue } from '../../src/jobs/queue.ts'
+import { RunningJobs, type HeldAttempt } from '../../src/jobs/running.ts'
+import { MemoryStore } from '../../src/jobs/store/memory.ts'
 import { submitJob } from '../../src/jobs/submit.ts'
 import type { Benchmark } from '../lib/benchmark.ts'
 import { interleave, measured, rate, ratio } from '../lib/measure.ts'
@@ -23,7 +27,9 @@ const noop = async (): Promise<void> => {}
  */
 export async function poolRun(n: number, workers: number): Promise<number> {
   const store = new MemoryStore()
-  const queue = createJobQueue(n) // room for all: no submit is refused
+  const queue = new Channel<HeldAttempt>(0)
+  const running = new RunningJobs()
+  const wake = createWake()
   const handlers = new HandlerRegistry().register('noop', { run: noop })
   let completed = 0
   let resolve = () => {}
@@ -32,10 +38,27 @@ export async function poolRun(n: number, workers: number): Promise<number> {
   events.on('job_completed', () => {
     if (++completed === n) resolve()
   })
-  const pool = new WorkerPool({ size: workers, store, queue, handlers, events })
-  for (let i = 0; i < n; i++) await submitJob({ store, queue, handlers }, { type: 'noop' })
+  const onIdle = () => wakeUp(wake)
+  const pool = new WorkerPool({ size: workers, store, queue, handlers, running, events, onIdle })
+  const fetcher = spawn('fetcher', (signal) =>
+    runFetcher({
+      owner: 'bench',
+      store,
+      queue,
+      running,
+      idleWorkers: () => pool.idle,
+      leaseMs: 60_000,
+      pollMs: 1_000,
+      wake,
+      signal,
+    }),
+  )
+  const deps = { store, handlers, wake: onIdle }
+  for (let i = 0; i < n; i++) await submitJob(deps, { type: 'noop' })
   await allDone
-  pool.stopTaking()
+  fetcher.abort()
+  await fetcher
+  queue.close()
   await pool.wait()
   return completed
 }
@@ -57,7 +80,7 @@ const WORKERS = [1, 10, 100] as const
 
 export const jobThroughput: Benchmark = {
   id: 'job-throughput',
-  title: 'In-process jobs: store → queue → worker pool → completed',
+  title: 'In-process jobs: store → fetcher → channel → workers → completed',
   against:
     'fastq running the same no-op handler with the same concurrency ' +
     '(queueing with no bookkeeping)',
@@ -89,13 +112,14 @@ export const jobThroughput: Benchmark = {
         {
           name: 'the pool',
           does:
-            'a `MemoryStore`, a job queue with room for every job, and a ' +
-            '`WorkerPool` of w workers sharing one `JobEvents` bus (with ' +
-            'one listener, counting `job_completed`, and no log or metric ' +
-            'listeners); `await submitJob(...)` for each job (store.create, ' +
-            'then queue.trySend), and each worker claims, runs the no-op ' +
-            'handler and marks the job `completed`; timed from the first ' +
-            'submit to the last `job_completed` event',
+            'a `MemoryStore`, a fetcher that claims for idle workers and ' +
+            'hands each job over a channel, and a `WorkerPool` of w ' +
+            'workers sharing one `JobEvents` bus (with one listener, ' +
+            'counting `job_completed`, and no log or metric listeners); ' +
+            '`await submitJob(...)` for each job (insert is enqueue), and ' +
+            'each worker runs the no-op handler and records `completed` ' +
+            'with a fenced write; timed from the first submit to the last ' +
+            '`job_completed` event',
         },
         {
           name: 'fastq',

@@ -18,14 +18,16 @@ export interface ServiceProcess {
 
 /**
  * Starts `src/main` (or `file`, which must log the same `listening` line)
- * on a free port of 127.0.0.1 with `env` added.
+ * on a free port of 127.0.0.1 with `env` added. The store is the memory
+ * one unless `env` names another: these rows measure the process, not the
+ * database.
  */
 export async function startService(
   env: Readonly<Record<string, string>> = {},
   file = sourceFile('main'),
 ): Promise<ServiceProcess> {
   const child = spawnNode(file, {
-    env: { HOST: '127.0.0.1', PORT: '0', ...env },
+    env: { HOST: '127.0.0.1', PORT: '0', STORE: 'memory', ...env },
   })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -71,7 +71,7 @@ export async function startListening(
   env: Record<string, string> = {},
 ): Promise<{ service: ServiceProcess; url: string }> {
   const durable = 'STORE' in env || 'DATA_DIR' in env || 'DATABASE_URL' in env
-  const store = durable ? {} : { STORE: 'memory' }
+  const store: Record<string, string> = durable ? {} : { STORE: 'memory' }
   const service = startService({ PORT: '0', HOST: '127.0.0.1', ...store, ...env })
   const { url } = await service.waitFor((e) => e.event === 'listening')
   return { service, url: url as string }
