@@ -141,12 +141,17 @@ export class PostgresStore implements JobStore {
     if (!/^\d{1,18}$/.test(after)) return { jobs: [] }
     // One more than asked: whether it comes says if there is a next page.
     const limit = query.limit + 1
+    const bytes = query.maxBytes ?? Number.MAX_SAFE_INTEGER
+    type Row = JobRow & { fetched: string }
     const rows =
       query.status === undefined
-        ? await this.#query<JobRow>('list', [after, limit])
-        : await this.#query<JobRow>('list-by-status', [query.status, after, limit])
+        ? await this.#query<Row>('list', [after, limit, bytes])
+        : await this.#query<Row>('list-by-status', [query.status, after, limit, bytes])
     const page = rows.slice(0, query.limit)
-    const next = rows.length > query.limit ? page.at(-1)?.seq : undefined
+    // Fewer rows than fetched: the byte bound cut the page short.
+    const fetched = Number(rows[0]?.fetched ?? 0)
+    const more = rows.length > query.limit || rows.length < fetched
+    const next = more ? page.at(-1)?.seq : undefined
     return { jobs: page.map(toJob), next }
   }
 
