@@ -37,9 +37,9 @@ async function instance(env: Record<string, string> = {}) {
 const idsOf = (service: ServiceProcess, event: string) =>
   service.events.filter((e) => e.event === event).map((e) => e.job_id as string)
 
-/** Waits for the next event, from any of `services`, that matches. */
-function nextFromAny(services: ServiceProcess[], match: (e: LogEvent) => boolean) {
-  return Promise.race(services.map((s) => s.waitFor(match)))
+/** The first event, logged or to come, from any of `services`, that matches. */
+function fromAny(services: ServiceProcess[], match: (e: LogEvent) => boolean) {
+  return Promise.race(services.map((s) => s.until(match)))
 }
 
 /** Opens the shared database from the test, as another instance would. */
@@ -63,26 +63,28 @@ describe('many instances, one queue', () => {
     }
     const all = await Promise.all([instance(env), instance(env), instance(env)])
     const [a, b, doomed] = all as [typeof all[0], typeof all[0], typeof all[0]]
-    // Posted round-robin, ten at a time; a post that finds its instance
-    // gone (refused) goes to the next one, as a load balancer would.
+    // Posted round-robin, ten at a time. A post that fails (its instance
+    // was killed, maybe after the insert committed) is sent again to the
+    // next instance with the same Idempotency-Key, as a careful client
+    // would: without the key, a retry could make a second job.
     const acknowledged: string[] = []
     let next = 0
+    const submit = async (i: number) => {
+      for (let offset = 0; ; offset++) {
+        const target = all[(i + offset) % 3]!
+        const answer = await fetch(`${target.url}/jobs`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `job-${i}` },
+          body: JSON.stringify({ type: 'sleep', payload: { ms: 20 } }),
+        }).catch(() => undefined)
+        if (answer === undefined) continue // refused: it was killed
+        expect([200, 201]).toContain(answer.status)
+        return ((await answer.json()) as Job).id
+      }
+    }
     const posting = Promise.all(
       Array.from({ length: 10 }, async () => {
-        while (acknowledged.length + 10 <= 500 || next < 500) {
-          if (next >= 500) break
-          const turn = next++
-          for (let offset = 0; ; offset++) {
-            const target = all[(turn + offset) % 3]!
-            const answer = await postJob(target.url, { type: 'sleep', payload: { ms: 20 } }).catch(
-              () => undefined,
-            )
-            if (answer === undefined) continue // refused: it was killed
-            expect(answer.status).toBe(201)
-            acknowledged.push(answer.job.id)
-            break
-          }
-        }
+        while (next < 500) acknowledged.push(await submit(next++))
       }),
     )
     // Kill it mid-work, while jobs still come in: once it has completed
@@ -97,18 +99,21 @@ describe('many instances, one queue', () => {
     doomed.service.child.kill('SIGKILL')
     await doomed.service.exited
     await posting
-    expect(acknowledged).toHaveLength(500)
+    expect(new Set(acknowledged).size).toBe(500)
     const heldByDoomed = new Set(idsOf(doomed.service, 'job_started'))
 
     // Wait until the database says every job is completed.
     const survivors = [a.service, b.service]
     const jobs = await withStore(async (store) => {
+      const completions = () =>
+        survivors.reduce((n, s) => n + idsOf(s, 'job_completed').length, 0)
       while ((await store.countByStatus()).completed < 500) {
-        await nextFromAny(survivors, (e) => e.event === 'job_completed')
+        const seen = completions()
+        await fromAny(survivors, () => completions() > seen)
       }
       return (await store.list({ limit: 1_000 })).jobs
     })
-    expect(jobs.map((job) => job.id).sort()).toEqual([...acknowledged].sort())
+    expect(jobs.map((job) => job.id).sort()).toEqual([...new Set(acknowledged)].sort())
     expect(jobs.every((job) => job.status === 'completed')).toBe(true)
 
     // Each outcome recorded once: no job completed in two instances.
@@ -138,13 +143,13 @@ describe('many instances, one queue', () => {
     const env = { JOB_LEASE: '60s', WORKER_COUNT: '1' }
     const [one, two] = await Promise.all([instance(env), instance(env)])
     const { job } = await postJob(one.url, { type: 'sleep', payload: { ms: 60_000 } })
-    const started = await nextFromAny([one.service, two.service], (e) => e.event === 'job_started' && e.job_id === job.id)
+    const started = await fromAny([one.service, two.service], (e) => e.event === 'job_started' && e.job_id === job.id)
     const runner = one.service.events.includes(started) ? one : two
     const other = runner === one ? two : one
     const answer = await fetch(`${other.url}/jobs/${job.id}/cancel`, { method: 'POST' })
     expect(answer.status).toBe(202)
     expect(((await answer.json()) as Job).status).toBe('processing')
-    await runner.service.waitFor((e) => e.event === 'job_canceled' && e.job_id === job.id)
+    await runner.service.until((e) => e.event === 'job_canceled' && e.job_id === job.id)
     const after = await fetch(`${other.url}/jobs/${job.id}`)
     expect(((await after.json()) as Job).status).toBe('canceled')
     const again = await fetch(`${other.url}/jobs/${job.id}/cancel`, { method: 'POST' })
@@ -155,11 +160,11 @@ describe('many instances, one queue', () => {
     const env = { JOB_LEASE: '900ms', WORKER_COUNT: '1', WAKEUPS: 'poll', POLL_INTERVAL: '100ms' }
     const [one, two] = await Promise.all([instance(env), instance(env)])
     const { job } = await postJob(one.url, { type: 'sleep', payload: { ms: 60_000 } })
-    const started = await nextFromAny([one.service, two.service], (e) => e.event === 'job_started' && e.job_id === job.id)
+    const started = await fromAny([one.service, two.service], (e) => e.event === 'job_started' && e.job_id === job.id)
     const runner = one.service.events.includes(started) ? one : two
     const other = runner === one ? two : one
     expect((await fetch(`${other.url}/jobs/${job.id}/cancel`, { method: 'POST' })).status).toBe(202)
-    await runner.service.waitFor((e) => e.event === 'job_canceled' && e.job_id === job.id)
+    await runner.service.until((e) => e.event === 'job_canceled' && e.job_id === job.id)
   }, 30_000)
 
   it('instances-idempotency: the same Idempotency-Key posted to two instances at once makes one job', async () => {
@@ -178,18 +183,47 @@ describe('many instances, one queue', () => {
   }, 30_000)
 })
 
+describe('a writer that comes back too late', () => {
+  it('instances-paused-writer: an instance paused past its lease loses the job to another; when it resumes, its result is refused', async () => {
+    const env = {
+      JOB_LEASE: '900ms',
+      RESCUE_INTERVAL: '100ms',
+      POLL_INTERVAL: '100ms',
+      WORKER_COUNT: '1',
+      RETRY_BASE_MS: '10',
+      RETRY_MAX_MS: '10',
+    }
+    const [one, two] = await Promise.all([instance(env), instance(env)])
+    const { job } = await postJob(one.url, { type: 'sleep', payload: { ms: 1_500 } })
+    const started = await fromAny([one.service, two.service], (e) => e.event === 'job_started' && e.job_id === job.id)
+    const paused = one.service.events.includes(started) ? one : two
+    const other = paused === one ? two : one
+    // SIGSTOP: the process is frozen, as in a long GC pause or a VM stall.
+    paused.service.child.kill('SIGSTOP')
+    const rescued = await other.service.until((e) => e.event === 'job_rescued' && e.job_id === job.id)
+    expect(rescued).toMatchObject({ owner: paused.id, attempt: 1, status: 'retrying' })
+    await other.service.until((e) => e.event === 'job_completed' && e.job_id === job.id)
+    paused.service.child.kill('SIGCONT')
+    const refused = await paused.service.until((e) => e.event === 'job_result_discarded')
+    expect(refused).toMatchObject({ job_id: job.id, attempt: 1 })
+    expect(idsOf(paused.service, 'job_completed')).not.toContain(job.id)
+    const stored = await withStore((store) => store.get(job.id))
+    expect(stored).toMatchObject({ status: 'completed', attempts: 2 })
+  }, 30_000)
+})
+
 describe('wake-ups', () => {
   it('instances-notify-wakes: a job inserted anywhere starts at once on an idle instance whose poll is a minute away', async () => {
     const idle = await instance({ POLL_INTERVAL: '60s', WORKER_COUNT: '1' })
-    await idle.service.waitFor((e) => e.event === 'listener_connected')
+    await idle.service.until((e) => e.event === 'listener_connected')
     const { job } = await withStore((store) => store.create({ type: 'sleep', payload: { ms: 1 } }))
-    const done = await idle.service.waitFor((e) => e.event === 'job_completed' && e.job_id === job.id)
+    const done = await idle.service.until((e) => e.event === 'job_completed' && e.job_id === job.id)
     expect(done['worker_id']).toBe('worker-1')
   }, 30_000)
 
   it('instances-listener-reconnects: a LISTEN connection killed by the server comes back, and so do the wake-ups', async () => {
     const idle = await instance({ POLL_INTERVAL: '60s', WORKER_COUNT: '1' })
-    await idle.service.waitFor((e) => e.event === 'listener_connected')
+    await idle.service.until((e) => e.event === 'listener_connected')
     const admin = new pg.Client({ connectionString: db.url })
     await admin.connect()
     try {
@@ -201,16 +235,16 @@ describe('wake-ups', () => {
     } finally {
       await admin.end()
     }
-    await idle.service.waitFor((e) => e.event === 'listener_lost')
-    await idle.service.waitFor((e) => e.event === 'listener_connected')
+    await idle.service.until((e) => e.event === 'listener_lost')
+    await idle.service.until((e) => e.event === 'listener_connected')
     const { job } = await withStore((store) => store.create({ type: 'sleep', payload: { ms: 1 } }))
-    await idle.service.waitFor((e) => e.event === 'job_completed' && e.job_id === job.id)
+    await idle.service.until((e) => e.event === 'job_completed' && e.job_id === job.id)
   }, 30_000)
 
   it('instances-poll-only: with WAKEUPS=poll there is no listener, and polling alone starts jobs', async () => {
     const idle = await instance({ WAKEUPS: 'poll', POLL_INTERVAL: '100ms', WORKER_COUNT: '1' })
     const { job } = await withStore((store) => store.create({ type: 'sleep', payload: { ms: 1 } }))
-    await idle.service.waitFor((e) => e.event === 'job_completed' && e.job_id === job.id)
+    await idle.service.until((e) => e.event === 'job_completed' && e.job_id === job.id)
     expect(idle.service.events.some((e) => e.event === 'listener_connected')).toBe(false)
   }, 30_000)
 })
