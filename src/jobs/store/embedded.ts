@@ -241,6 +241,10 @@ async function startServer(
   runAs: { uid: number; gid: number } | undefined,
   options: EmbeddedOptions,
 ): Promise<number> {
+  // The port of the last start, if it is free: a URL stays the same
+  // across restarts (a service whose database restarted reconnects).
+  const portFile = path.join(path.dirname(cluster), 'port')
+  const last = Number(await readFile(portFile, 'utf8').catch(() => ''))
   const settings = [
     '-c listen_addresses=127.0.0.1',
     "-c unix_socket_directories=''",
@@ -251,7 +255,7 @@ async function startServer(
   let lastError: unknown
   // The port is free when we look and may be taken when the server binds.
   for (let tries = 0; tries < 3; tries++) {
-    const port = await freePort()
+    const port = tries === 0 && last > 0 && (await isFree(last)) ? last : await freePort()
     const log = path.join(cluster, 'server.log')
     try {
       await pgCtl(runAs, [
@@ -266,6 +270,7 @@ async function startServer(
         '-o',
         [`-p ${port}`, ...settings].join(' '),
       ])
+      await writeFile(portFile, `${port}\n`)
       return port
     } catch (error) {
       lastError = error
@@ -296,6 +301,14 @@ async function runBinary(
       cause: error,
     })
   }
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+  })
 }
 
 function freePort(): Promise<number> {

@@ -9,6 +9,7 @@ import pg from 'pg'
 import {
   IdempotencyConflictError,
   InvalidPayloadError,
+  messageOf,
   StoreUnavailableError,
 } from '../errors.ts'
 import {
@@ -345,7 +346,7 @@ function translate(error: unknown): unknown {
 /** Connection failures (refused, reset, timed out, server shut down). */
 function unavailable(error: unknown): unknown {
   const code = String((error as { code?: unknown }).code ?? '')
-  const message = error instanceof Error ? error.message : String(error)
+  const message = messageOf(error)
   const lost =
     /^(ECONN|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|08|57P0)/.test(code) ||
     /Connection terminated|timeout exceeded when trying to connect/i.test(message)
