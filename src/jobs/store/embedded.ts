@@ -198,6 +198,7 @@ async function initCluster(
   }
   await rm(cluster, { recursive: true, force: true }) // a half-made one
   await mkdir(cluster, { mode: 0o700 })
+  if (runAs) await checkReachable(dataDir)
   if (runAs) {
     // The server's user must reach its directory and own the cluster.
     await chmod(dataDir, 0o711)
@@ -221,6 +222,25 @@ async function initCluster(
   }
   await writeFile(file, JSON.stringify(credentials), { mode: 0o600 })
   return credentials
+}
+
+/**
+ * Running as root, the server runs as `nobody`, which must be able to pass
+ * through every folder above the data directory: say so plainly if it
+ * cannot (a clone under `/root`, whose mode is 700, say).
+ */
+async function checkReachable(dataDir: string): Promise<void> {
+  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+    const { mode } = await stat(dir)
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `the embedded PostgreSQL runs as "nobody" (it refuses root), and ` +
+          `"nobody" cannot pass through ${dir}: run \`chmod o+x ${dir}\`, ` +
+          'or set DATA_DIR to a folder it can reach, or DATABASE_URL',
+      )
+    }
+    if (dir === path.dirname(dir)) return
+  }
 }
 
 /** The port of a server already running on `cluster`, if one is. */
