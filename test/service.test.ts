@@ -116,6 +116,7 @@ describe('createService', () => {
     expect(order).toEqual([
       'refuse_new_work',
       'stop_http',
+      'stop_listener',
       'stop_rescuer',
       'stop_fetcher',
       'close_queue',
