@@ -5,7 +5,11 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // Every test passes the leak check and makes at least one assertion.
-    setupFiles: ['test/setup/assertions.ts', 'test/setup/leaks.ts'],
+    setupFiles: [
+      'test/setup/assertions.ts',
+      'test/setup/leaks.ts',
+      'test/setup/example-database.ts',
+    ],
     // One PostgreSQL server for the run; each test file gets a database.
     globalSetup: ['test/setup/postgres.ts'],
     // The claims check needs each test's file and line.

@@ -45,6 +45,11 @@ export interface Config {
   readonly rescueIntervalMs: number
   /** `POLL_INTERVAL`: the longest an idle fetcher sleeps (1s). */
   readonly pollIntervalMs: number
+  /**
+   * `WAKEUPS`: `notify` (default) listens for PostgreSQL notifications as
+   * well as polling; `poll` only polls (for a pooler that drops LISTEN).
+   */
+  readonly wakeups: 'notify' | 'poll'
   /** `CPU_POOL_SIZE`: threads for CPU-bound jobs (cores - 1, at least 1). */
   readonly cpuPoolSize: number
   /** `LOG_LEVEL`: the least severe level logged (`info`). */
@@ -175,6 +180,7 @@ export function loadConfig(env: Env): Config {
     leaseMs: readDuration(env, JOB_LEASE),
     rescueIntervalMs: readDuration(env, RESCUE_INTERVAL),
     pollIntervalMs: readDuration(env, POLL_INTERVAL),
+    wakeups: readWakeups(env),
     cpuPoolSize: integer(INTEGER_VARIABLES.cpuPoolSize),
     logLevel: readLogLevel(env),
   }
@@ -185,6 +191,13 @@ function readStore(env: Env): 'postgres' | 'memory' {
   if (raw === undefined || raw === '' || raw === 'postgres') return 'postgres'
   if (raw === 'memory') return 'memory'
   throw new ConfigError('STORE', `expected postgres or memory, got "${raw}"`)
+}
+
+function readWakeups(env: Env): 'notify' | 'poll' {
+  const raw = env['WAKEUPS']?.trim()
+  if (raw === undefined || raw === '' || raw === 'notify') return 'notify'
+  if (raw === 'poll') return 'poll'
+  throw new ConfigError('WAKEUPS', `expected notify or poll, got "${raw}"`)
 }
 
 function readDatabaseUrl(env: Env): string | undefined {

@@ -24,7 +24,7 @@ import { createApp } from './http/app.ts'
 import { Backlog } from './jobs/backlog.ts'
 import { hashJob } from './jobs/cpu/hash.ts'
 import { createCpuPool, type CpuPool } from './jobs/cpu/pool.ts'
-import { messageOf } from './jobs/errors.ts'
+import { JobCanceledError, messageOf } from './jobs/errors.ts'
 import { JobEvents } from './jobs/events.ts'
 import { createWake, runFetcher, wakeUp } from './jobs/fetcher.ts'
 import { defaultHandlers, type HandlerRegistry } from './jobs/handlers.ts'
@@ -40,6 +40,7 @@ import {
   startEmbeddedPostgres,
   type EmbeddedServer,
 } from './jobs/store/embedded.ts'
+import { runListener } from './jobs/store/listener.ts'
 import { MemoryStore } from './jobs/store/memory.ts'
 import { PostgresStore } from './jobs/store/postgres.ts'
 import type { RetryPolicy } from './jobs/retry.ts'
@@ -311,6 +312,18 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
         onError: warn('rescue_failed'),
       }),
     ),
+    taskPart('listener', 'stop_listener', async (signal) => {
+      const url = config.databaseUrl ?? embedded?.url
+      if (!opened().durable || url === undefined || config.wakeups === 'poll') return
+      await runListener({
+        connectionString: url,
+        onJob: () => wakeUp(wake),
+        onCancel: (id) => void running.abort(id, new JobCanceledError(id)),
+        signal,
+        onConnected: () => log('listener_connected'),
+        onLost: warn('listener_lost'),
+      })
+    }),
     {
       name: 'http',
       phase: 'stop_http',

@@ -15,6 +15,8 @@ describe('loadConfig', () => {
       jobTimeoutMs: 120_000,
       retryBaseMs: 1_000,
       retryMaxMs: 60_000,
+      cpuPoolSize: defaultCpuPoolSize(),
+      logLevel: 'info',
       store: 'postgres',
       databaseUrl: undefined,
       dataDir: '.data',
@@ -22,8 +24,7 @@ describe('loadConfig', () => {
       leaseMs: 30_000,
       rescueIntervalMs: 5_000,
       pollIntervalMs: 1_000,
-      cpuPoolSize: defaultCpuPoolSize(),
-      logLevel: 'info',
+      wakeups: 'notify',
     })
   })
 
@@ -39,15 +40,16 @@ describe('loadConfig', () => {
       JOB_TIMEOUT_MS: '500',
       RETRY_BASE_MS: '100',
       RETRY_MAX_MS: '100',
+      CPU_POOL_SIZE: '3',
+      LOG_LEVEL: 'debug',
       STORE: 'memory',
-      DATABASE_URL: 'postgres://u:p@db.example:5432/jobs',
+      DATABASE_URL: 'postgres://u:secret@db.example:5432/jobs',
       DATA_DIR: '/var/lib/workstream',
-      DATABASE_POOL_SIZE: '6',
+      DATABASE_POOL_SIZE: '20',
       JOB_LEASE: '10s',
       RESCUE_INTERVAL: '1s',
       POLL_INTERVAL: '250ms',
-      CPU_POOL_SIZE: '3',
-      LOG_LEVEL: 'debug',
+      WAKEUPS: 'poll',
     })
     expect(config).toEqual({
       host: '127.0.0.1',
@@ -60,15 +62,16 @@ describe('loadConfig', () => {
       jobTimeoutMs: 500,
       retryBaseMs: 100,
       retryMaxMs: 100,
+      cpuPoolSize: 3,
+      logLevel: 'debug',
       store: 'memory',
-      databaseUrl: 'postgres://u:p@db.example:5432/jobs',
+      databaseUrl: 'postgres://u:secret@db.example:5432/jobs',
       dataDir: '/var/lib/workstream',
-      databasePoolSize: 6,
+      databasePoolSize: 20,
       leaseMs: 10_000,
       rescueIntervalMs: 1_000,
       pollIntervalMs: 250,
-      cpuPoolSize: 3,
-      logLevel: 'debug',
+      wakeups: 'poll',
     })
     expect(loadConfig({ SHUTDOWN_TIMEOUT: '2m' }).shutdownTimeoutMs).toBe(120_000)
   })
@@ -89,13 +92,21 @@ describe('loadConfig', () => {
     ['RETRY_MAX_MS', '500', 'RETRY_MAX_MS: expected at least RETRY_BASE_MS (1000), got "500"'],
     ['JOB_LEASE', '50ms', 'JOB_LEASE: expected a duration such as 500ms, 10s or 1m, from 100ms to 60m, got "50ms"'],
     ['RESCUE_INTERVAL', '5ms', 'RESCUE_INTERVAL: expected a duration such as 500ms, 10s or 1m, from 10ms to 10m, got "5ms"'],
-    ['POLL_INTERVAL', '11m', 'POLL_INTERVAL: expected a duration such as 500ms, 10s or 1m, from 10ms to 10m, got "11m"'],
-    ['STORE', 'sqlite', 'STORE: expected postgres or memory, got "sqlite"'],
-    ['DATABASE_URL', 'mysql://db/jobs', 'DATABASE_URL: expected a postgres:// URL'],
+    ['POLL_INTERVAL', '1h', 'POLL_INTERVAL: expected a duration such as 500ms, 10s or 1m, from 10ms to 10m, got "1h"'],
+    ['STORE', 'redis', 'STORE: expected postgres or memory, got "redis"'],
+    ['WAKEUPS', 'push', 'WAKEUPS: expected notify or poll, got "push"'],
     ['DATABASE_POOL_SIZE', '1', 'DATABASE_POOL_SIZE: expected an integer from 2 to 10000, got "1"'],
     ['CPU_POOL_SIZE', '0', 'CPU_POOL_SIZE: expected an integer from 1 to 256, got "0"'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
   ]
+  it('a bad DATABASE_URL is refused without echoing it (it may hold a password)', () => {
+    for (const value of ['not a url', 'mysql://u:hunter2@h/db']) {
+      const load = () => loadConfig({ DATABASE_URL: value })
+      expect(load).toThrow('DATABASE_URL: expected a postgres:// URL')
+      expect(load).not.toThrow(/hunter2|not a url/)
+    }
+  })
+
   it.each(bad)(
     'configuration-bad-value: %s=%s is refused with a message naming the variable',
     (name, value, message) => {

@@ -9,7 +9,9 @@ import type { Job } from '../src/jobs/job.ts'
 import { createLogger } from '../src/jobs/log.ts'
 import { PostgresStore } from '../src/jobs/store/postgres.ts'
 import { createService, type Service } from '../src/service.ts'
+import { startEmbeddedPostgres } from '../src/jobs/store/embedded.ts'
 import { useTestDatabase } from './support/database.ts'
+import { freshDataDir } from './support/data-dir.ts'
 import { gatedHandlers, nextRun } from './jobs/support.ts'
 
 const config: Config = {
@@ -114,6 +116,7 @@ describe('createService', () => {
     expect(order).toEqual([
       'refuse_new_work',
       'stop_http',
+      'stop_listener',
       'stop_rescuer',
       'stop_fetcher',
       'close_queue',
@@ -313,4 +316,38 @@ describe('on PostgreSQL', () => {
       await store.close()
     }
   })
+})
+
+describe('when the database goes away', () => {
+  it('durable-database-down: while the database is unreachable /ready and POST /jobs answer 503 and claims back off; when it returns, both recover and jobs run', async () => {
+    const data = await freshDataDir()
+    let server = await startEmbeddedPostgres({ dataDir: data.dir, fsync: false })
+    const { lines, until, logger } = capturedLogger()
+    const service = createService(
+      { ...config, store: 'postgres', databaseUrl: server.url, pollIntervalMs: 20, wakeups: 'poll' },
+      { logger },
+    )
+    running = service
+    try {
+      await service.start()
+      expect((await service.app.request('/ready')).status).toBe(200)
+      await server.stop()
+      const ready = await service.app.request('/ready')
+      expect([ready.status, await ready.json()]).toEqual([503, { error: 'store unreachable' }])
+      const refused = await post(service, { type: 'sleep', payload: { ms: 1 } })
+      expect(refused.status).toBe(503)
+      expect(refused.headers.get('Retry-After')).toBe('1')
+      await until((l) => l['event'] === 'claim_failed')
+      server = await startEmbeddedPostgres({ dataDir: data.dir, fsync: false })
+      expect((await service.app.request('/ready')).status).toBe(200)
+      const job = (await (await post(service, { type: 'sleep', payload: { ms: 1 } })).json()) as Job
+      await until((l) => l['event'] === 'job_completed' && l['job_id'] === job.id)
+      expect(lines.filter((l) => l['event'] === 'claim_failed').length).toBeGreaterThanOrEqual(1)
+    } finally {
+      await service.stop()
+      running = undefined
+      await server.stop()
+      await data.remove()
+    }
+  }, 30_000)
 })

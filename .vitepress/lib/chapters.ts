@@ -32,6 +32,10 @@ export const parts: Array<{ title: string; pages: string[] }> = [
       .map((p) => `guide/${p}`),
   },
   {
+    title: 'Many processes, one queue',
+    pages: ['many-instances', 'at-least-once'].map((p) => `guide/${p}`),
+  },
+  {
     title: 'Reference',
     pages: ['go-to-typescript', 'http-api', 'configuration', 'claims', 'performance']
       .map((p) => `reference/${p}`),

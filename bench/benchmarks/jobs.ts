@@ -1,9 +1,9 @@
 /**
  * In-process job throughput: jobs submitted the way `POST /jobs` submits
- * them (stored, claimable at once, the fetcher woken), claimed by the
- * fetcher for idle workers and run by the worker pool with a handler that
- * does nothing, until every one is `completed`; against fastq running the
- * same no-op handler with the same concurrency and no bookkeeping at all.
+ * them (into the memory store: insert is enqueue), claimed by the fetcher
+ * for idle workers and run by the worker pool with a handler that does
+ * nothing, until every one is `completed`; against fastq running the same
+ * no-op handler with the same concurrency and no bookkeeping at all.
  */
 import fastq from 'fastq'
 import { Channel } from '../../src/concurrency/channel.ts'
@@ -23,15 +23,14 @@ const noop = async (): Promise<void> => {}
 
 /**
  * Submits `n` no-op jobs and waits until the pool of `workers` has
- * completed all of them; then stops the fetcher and the pool. Returns how
- * many completed.
+ * completed all of them; then stops the pool. Returns how many completed.
  */
 export async function poolRun(n: number, workers: number): Promise<number> {
   const store = new MemoryStore()
-  const handlers = new HandlerRegistry().register('noop', { run: noop })
-  const running = new RunningJobs()
   const queue = new Channel<HeldAttempt>(0)
+  const running = new RunningJobs()
   const wake = createWake()
+  const handlers = new HandlerRegistry().register('noop', { run: noop })
   let completed = 0
   let resolve = () => {}
   const allDone = new Promise<void>((done) => (resolve = done))
@@ -39,15 +38,8 @@ export async function poolRun(n: number, workers: number): Promise<number> {
   events.on('job_completed', () => {
     if (++completed === n) resolve()
   })
-  const pool = new WorkerPool({
-    size: workers,
-    store,
-    queue,
-    handlers,
-    running,
-    events,
-    onIdle: () => wakeUp(wake),
-  })
+  const onIdle = () => wakeUp(wake)
+  const pool = new WorkerPool({ size: workers, store, queue, handlers, running, events, onIdle })
   const fetcher = spawn('fetcher', (signal) =>
     runFetcher({
       owner: 'bench',
@@ -59,10 +51,9 @@ export async function poolRun(n: number, workers: number): Promise<number> {
       pollMs: 1_000,
       wake,
       signal,
-      events,
     }),
   )
-  const deps = { store, handlers, wake: () => wakeUp(wake) }
+  const deps = { store, handlers, wake: onIdle }
   for (let i = 0; i < n; i++) await submitJob(deps, { type: 'noop' })
   await allDone
   fetcher.abort()
@@ -89,7 +80,7 @@ const WORKERS = [1, 10, 100] as const
 
 export const jobThroughput: Benchmark = {
   id: 'job-throughput',
-  title: 'In-process jobs: store → fetcher → worker pool → completed',
+  title: 'In-process jobs: store → fetcher → channel → workers → completed',
   against:
     'fastq running the same no-op handler with the same concurrency ' +
     '(queueing with no bookkeeping)',
@@ -121,14 +112,14 @@ export const jobThroughput: Benchmark = {
         {
           name: 'the pool',
           does:
-            'a `MemoryStore`, a fetcher, the hand-off channel and a ' +
-            '`WorkerPool` of w workers sharing one `JobEvents` bus (with ' +
-            'one listener, counting `job_completed`, and no log or metric ' +
-            'listeners); `await submitJob(...)` for each job (store.create, ' +
-            'then a wake-up of the fetcher), the fetcher claims for the ' +
-            'idle workers, and each worker runs the no-op handler and ' +
-            'records `completed` with its lease; timed from the first ' +
-            'submit to the last `job_completed` event',
+            'a `MemoryStore`, a fetcher that claims for idle workers and ' +
+            'hands each job over a channel, and a `WorkerPool` of w ' +
+            'workers sharing one `JobEvents` bus (with one listener, ' +
+            'counting `job_completed`, and no log or metric listeners); ' +
+            '`await submitJob(...)` for each job (insert is enqueue), and ' +
+            'each worker runs the no-op handler and records `completed` ' +
+            'with a fenced write; timed from the first submit to the last ' +
+            '`job_completed` event',
         },
         {
           name: 'fastq',

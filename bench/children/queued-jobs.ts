@@ -1,7 +1,7 @@
 /**
- * Memory per queued job: submits `n` jobs the way `POST /jobs` does (the
- * job in the memory store, where inserting is enqueuing) with no worker
- * running, and prints the heap they hold, in bytes per job.
+ * Memory per queued job: submits `n` jobs the way `POST /jobs` does (into
+ * the memory store, where a job waits until a worker claims it) with no
+ * worker running, and prints the heap they hold, in bytes per job.
  *
  *   node --expose-gc queued-jobs.js <n>
  */
@@ -12,7 +12,7 @@ import { heapAfterGc } from './memory.ts'
 
 const n = Number(process.argv[2] ?? 100_000)
 
-const store = new MemoryStore()
+const store = new MemoryStore({ budgetBytes: Number.MAX_SAFE_INTEGER })
 const handlers = defaultHandlers()
 // The first job warms up what every job shares (code, shapes, caches).
 await submitJob({ store, handlers }, { type: 'sleep', payload: { ms: 100 } })
@@ -21,5 +21,5 @@ for (let i = 1; i < n; i++) {
   await submitJob({ store, handlers }, { type: 'sleep', payload: { ms: 100 } })
 }
 const after = heapAfterGc()
-if (store.size !== n) throw new Error('jobs missing')
+if (store.size !== n || store.unfinished !== n) throw new Error('jobs missing')
 console.log(JSON.stringify({ bytesPerJob: (after - before) / (n - 1), n }))

@@ -18,15 +18,15 @@ export interface ServiceProcess {
 
 /**
  * Starts `src/main` (or `file`, which must log the same `listening` line)
- * on a free port of 127.0.0.1 with `env` added.
+ * on a free port of 127.0.0.1 with `env` added. The store is the memory
+ * one unless `env` names another: these rows measure the process, not the
+ * database.
  */
 export async function startService(
   env: Readonly<Record<string, string>> = {},
   file = sourceFile('main'),
 ): Promise<ServiceProcess> {
   const child = spawnNode(file, {
-    // The memory store: these benchmarks measure the service, not a
-    // database, and the default store would share one `.data` between runs.
     env: { HOST: '127.0.0.1', PORT: '0', STORE: 'memory', ...env },
   })
   let stderr = ''

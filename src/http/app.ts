@@ -123,7 +123,7 @@ export function createApp(deps: AppDeps): Hono {
   // the next page while there may be one.
   app.get('/jobs', async (c) => {
     const query = parseListQuery(new URL(c.req.url).searchParams)
-    const page = await store.list(query)
+    const page = await store.list({ ...query, maxBytes: MAX_PAGE_BYTES })
     const headers: Record<string, string> = {}
     if (page.next !== undefined) {
       const next = new URLSearchParams({ limit: String(query.limit) })
@@ -170,6 +170,13 @@ export function createApp(deps: AppDeps): Hono {
   app.onError((error, c) => errorResponse(error, c, onUnexpected))
   return app
 }
+
+/**
+ * The most payload one page of `GET /jobs` carries (1 MiB): a page of big
+ * payloads ends early, with a `Link` to the rest, so that no answer, and
+ * no `JSON.stringify` of it, grows with what the store holds.
+ */
+export const MAX_PAGE_BYTES = 1024 * 1024
 
 /** How long `GET /ready` waits for the store to answer. */
 export const READY_TIMEOUT_MS = 2_000

@@ -174,8 +174,10 @@ export function parseIdempotencyKey(value: string | undefined): string | undefin
  * from another request that reuses a key. Made from the parsed job, so a
  * retry that spaces its JSON differently is still the same request.
  */
+// #region request-digest
 export function requestDigest(input: NewJob): string {
   const { type, payload = null, max_retries, timeout_ms } = input
   const canonical = JSON.stringify([type, payload, max_retries, timeout_ms])
   return createHash('sha256').update(canonical).digest('base64url')
 }
+// #endregion request-digest

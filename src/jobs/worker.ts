@@ -182,11 +182,11 @@ interface Ended {
 /** The longest a failed write of an outcome is retried (ms). */
 const FINISH_RETRY_MS = 10_000
 
+// #region record
 /**
  * Writes the outcome, fenced by the attempt's lease, and reports it. A
- * refused write (the lease was lost) is discarded and reported; a store
- * out of reach is retried with backoff for a while, then reported: the
- * lease then expires and the rescuer gives the job back.
+ * refused write (the lease was lost: another attempt owns the job now)
+ * is discarded, and said so; nothing is written over the newer attempt.
  */
 async function record(
   options: Omit<WorkerOptions, 'signal'>,
@@ -194,34 +194,46 @@ async function record(
   outcome: Outcome | 'lease-lost',
   ended: Ended,
 ): Promise<Job | undefined> {
-  const { store, events } = options
+  const { events } = options
   if (outcome === 'lease-lost') {
     events?.emit('job_result_discarded', { ...ended, outcome: 'lease-lost' })
     return undefined
   }
-  let job: Job | undefined
+  const written = await finishPatiently(options, attempt, outcome, ended)
+  if (written === 'unwritten') return undefined
+  if (written === undefined) {
+    events?.emit('job_result_discarded', { ...ended, outcome: outcome.kind })
+    return undefined
+  }
+  report(events, outcome, written, ended)
+  return written
+}
+// #endregion record
+
+/**
+ * `store.finish`, tried again with backoff while the store is out of reach
+ * (up to `FINISH_RETRY_MS`); then reported and given up: the lease then
+ * expires and the rescuer gives the job back.
+ */
+async function finishPatiently(
+  options: Omit<WorkerOptions, 'signal'>,
+  attempt: HeldAttempt,
+  outcome: Outcome,
+  ended: Ended,
+): Promise<Job | undefined | 'unwritten'> {
   for (let waitMs = 10, waited = 0; ; waited += waitMs, waitMs *= 2) {
     try {
-      job = await store.finish(attempt.lease, outcome)
-      break
+      return await options.store.finish(attempt.lease, outcome)
     } catch (error) {
       const retry = error instanceof StoreUnavailableError
       if (!retry || waited >= FINISH_RETRY_MS) {
-        events?.emit('job_finish_failed', { ...ended, error: messageOf(error) })
-        return undefined
+        const fields = { ...ended, error: messageOf(error) }
+        options.events?.emit('job_finish_failed', fields)
+        return 'unwritten'
       }
       await new Promise((resolve) => setTimeout(resolve, waitMs))
     }
   }
-  // #region record-refused
-  if (job === undefined) {
-    // Refused: the lease was lost, and the job is someone else's now.
-    events?.emit('job_result_discarded', { ...ended, outcome: outcome.kind })
-    return undefined
-  }
-  // #endregion record-refused
-  report(events, outcome, job, ended)
-  return job
 }
 
 function report(

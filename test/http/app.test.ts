@@ -472,6 +472,17 @@ describe('GET /jobs, a page at a time', () => {
     expect(pages).toBe(3)
   })
 
+  it('creating-list-bounded-bytes: a page of large payloads ends at 1 MiB of them, with a Link to the rest', async () => {
+    const store = new MemoryStore()
+    const { app } = setup({ store })
+    const big = 'x'.repeat(300 * 1024)
+    for (let i = 0; i < 5; i++) await store.create({ type: 'noop', payload: big })
+    const res = await app.request('/jobs')
+    const page = (await res.json()) as Job[]
+    expect(page).toHaveLength(3) // 3 × 300 KiB fit in 1 MiB, 4 do not
+    expect(res.headers.get('Link')).toMatch(/rel="next"/)
+  })
+
   it('creating-list-default-limit: without a limit, a page holds at most 100 jobs', async () => {
     const { app } = await withJobs(101)
     const res = await app.request('/jobs')

@@ -168,6 +168,36 @@ describe('runWorker', () => {
     })
   })
 
+  it('worker-finish-retried: an outcome the store could not take (unreachable) is written again with backoff', async () => {
+    const t = setup()
+    const id = await t.deliver()
+    const { StoreUnavailableError } = await import('../../src/jobs/errors.ts')
+    const finish = t.store.finish.bind(t.store)
+    let refusals = 2
+    t.store.finish = (lease, outcome) =>
+      refusals-- > 0 ? Promise.reject(new StoreUnavailableError('down')) : finish(lease, outcome)
+    const worker = t.start()
+    ;(await nextRun(t.started)).finish()
+    t.queue.close()
+    await worker
+    expect((await t.store.get(id))?.status).toBe('completed')
+    expect(refusals).toBe(-1)
+  })
+
+  it('worker-finish-failed: a write that fails for another reason is reported at once, and the worker goes on', async () => {
+    const t = setup()
+    await t.deliver()
+    t.store.finish = () => Promise.reject(new Error('constraint violated'))
+    const worker = t.start()
+    ;(await nextRun(t.started)).finish()
+    t.queue.close()
+    await worker
+    expect(t.events.find((e) => e.event === 'job_finish_failed')).toMatchObject({
+      error: 'constraint violated',
+    })
+    expect(t.running.size).toBe(0)
+  })
+
   it('runs the real sleep handler and completes the job', async () => {
     const t = setup({ ...gatedHandlers(), handlers: defaultHandlers() })
     const id = await t.deliver({ type: 'sleep', payload: { ms: 0 } })

@@ -19,6 +19,11 @@ export interface ServiceProcess {
   readonly events: LogEvent[]
   /** Waits for the next event that matches; throws if the output ends first. */
   waitFor(match: (event: LogEvent) => boolean): Promise<LogEvent>
+  /**
+   * The first event, logged already or to come, that matches. Unlike
+   * `waitFor` it takes nothing from the others: any number may wait at once.
+   */
+  until(match: (event: LogEvent) => boolean): Promise<LogEvent>
   /** Resolves with the exit code once the process has exited. */
   readonly exited: Promise<number | null>
   /** What it wrote on stderr. */
@@ -36,6 +41,8 @@ export function startService(env: Record<string, string>): ServiceProcess {
   })
   const events: LogEvent[] = []
   const lines = new Channel<LogEvent>(Number.MAX_SAFE_INTEGER)
+  const watchers = new Set<() => void>()
+  let ended = false
   let errors = ''
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk))
   const reader = createInterface({ input: child.stdout! })
@@ -43,8 +50,13 @@ export function startService(env: Record<string, string>): ServiceProcess {
     const event = JSON.parse(line) as LogEvent
     events.push(event)
     lines.trySend(event)
+    for (const watcher of watchers) watcher()
   })
-  reader.on('close', () => lines.close())
+  reader.on('close', () => {
+    ended = true
+    lines.close()
+    for (const watcher of watchers) watcher()
+  })
   const exited = once(child, 'close').then(() => child.exitCode)
   return {
     child,
@@ -54,6 +66,21 @@ export function startService(env: Record<string, string>): ServiceProcess {
     async waitFor(match) {
       for await (const event of lines) if (match(event)) return event
       throw new Error(`service output ended; stderr: ${errors}`)
+    },
+    async until(match) {
+      for (let seen = 0; ; ) {
+        for (; seen < events.length; seen++) {
+          if (match(events[seen]!)) return events[seen]!
+        }
+        if (ended) throw new Error(`service output ended; stderr: ${errors}`)
+        await new Promise<void>((resolve) => {
+          const watcher = () => {
+            watchers.delete(watcher)
+            resolve()
+          }
+          watchers.add(watcher)
+        })
+      }
     },
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')

@@ -32,6 +32,7 @@ async function durable(env: Record<string, string> = {}) {
 const PHASES = [
   'refuse_new_work',
   'stop_http',
+  'stop_listener',
   'stop_rescuer',
   'stop_fetcher',
   'close_queue',
@@ -41,7 +42,7 @@ const PHASES = [
   'close_store',
   'stop_database',
 ]
-const withAbort = [...PHASES.slice(0, 6), 'abort_jobs', ...PHASES.slice(6)]
+const withAbort = [...PHASES.slice(0, 7), 'abort_jobs', ...PHASES.slice(7)]
 
 const startedJob = (id: string) => (e: LogEvent) => e.event === 'job_started' && e.job_id === id
 const report = (s: ServiceProcess) => s.events.find((e) => e.event === 'shutdown_report')

@@ -104,6 +104,11 @@ export interface ListQuery {
   readonly after?: string | undefined
   /** At most this many (the caller bounds it). */
   readonly limit: number
+  /**
+   * And no more payload than this many bytes (as JSON), though always at
+   * least one job: a page of large payloads stays small.
+   */
+  readonly maxBytes?: number | undefined
 }
 
 /** One page of jobs in creation order; `next` when there may be more. */

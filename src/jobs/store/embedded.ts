@@ -198,6 +198,7 @@ async function initCluster(
   }
   await rm(cluster, { recursive: true, force: true }) // a half-made one
   await mkdir(cluster, { mode: 0o700 })
+  if (runAs) await checkReachable(dataDir)
   if (runAs) {
     // The server's user must reach its directory and own the cluster.
     await chmod(dataDir, 0o711)
@@ -223,6 +224,25 @@ async function initCluster(
   return credentials
 }
 
+/**
+ * Running as root, the server runs as `nobody`, which must be able to pass
+ * through every folder above the data directory: say so plainly if it
+ * cannot (a clone under `/root`, whose mode is 700, say).
+ */
+async function checkReachable(dataDir: string): Promise<void> {
+  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+    const { mode } = await stat(dir)
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `the embedded PostgreSQL runs as "nobody" (it refuses root), and ` +
+          `"nobody" cannot pass through ${dir}: run \`chmod o+x ${dir}\`, ` +
+          'or set DATA_DIR to a folder it can reach, or DATABASE_URL',
+      )
+    }
+    if (dir === path.dirname(dir)) return
+  }
+}
+
 /** The port of a server already running on `cluster`, if one is. */
 async function runningPort(cluster: string): Promise<number | undefined> {
   // postmaster.pid: line 1 the pid, line 4 the port.
@@ -241,6 +261,10 @@ async function startServer(
   runAs: { uid: number; gid: number } | undefined,
   options: EmbeddedOptions,
 ): Promise<number> {
+  // The port of the last start, if it is free: a URL stays the same
+  // across restarts (a service whose database restarted reconnects).
+  const portFile = path.join(path.dirname(cluster), 'port')
+  const last = Number(await readFile(portFile, 'utf8').catch(() => ''))
   const settings = [
     '-c listen_addresses=127.0.0.1',
     "-c unix_socket_directories=''",
@@ -251,7 +275,7 @@ async function startServer(
   let lastError: unknown
   // The port is free when we look and may be taken when the server binds.
   for (let tries = 0; tries < 3; tries++) {
-    const port = await freePort()
+    const port = tries === 0 && last > 0 && (await isFree(last)) ? last : await freePort()
     const log = path.join(cluster, 'server.log')
     try {
       await pgCtl(runAs, [
@@ -266,6 +290,7 @@ async function startServer(
         '-o',
         [`-p ${port}`, ...settings].join(' '),
       ])
+      await writeFile(portFile, `${port}\n`)
       return port
     } catch (error) {
       lastError = error
@@ -296,6 +321,14 @@ async function runBinary(
       cause: error,
     })
   }
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+  })
 }
 
 function freePort(): Promise<number> {

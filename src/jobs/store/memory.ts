@@ -146,18 +146,20 @@ export class MemoryStore implements JobStore {
     const cursor = query.after ?? '0'
     if (!/^\d{1,18}$/.test(cursor)) return { jobs: [] }
     const after = Number(cursor)
+    const maxBytes = query.maxBytes ?? Number.POSITIVE_INFINITY
     const jobs: Job[] = []
     let last = 0
+    let bytes = 0
     for (const entry of this.#entries.values()) {
       if (entry.seq <= after) continue
       if (query.status !== undefined && entry.job.status !== query.status) {
         continue
       }
-      if (jobs.length === query.limit) {
-        return { jobs, next: String(last) }
-      }
+      const full = jobs.length === query.limit || bytes + entry.bytes > maxBytes
+      if (full && jobs.length > 0) return { jobs, next: String(last) }
       jobs.push(entry.job)
       last = entry.seq
+      bytes += entry.bytes
     }
     return { jobs }
   }

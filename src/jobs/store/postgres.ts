@@ -9,6 +9,7 @@ import pg from 'pg'
 import {
   IdempotencyConflictError,
   InvalidPayloadError,
+  messageOf,
   StoreUnavailableError,
 } from '../errors.ts'
 import {
@@ -141,12 +142,17 @@ export class PostgresStore implements JobStore {
     if (!/^\d{1,18}$/.test(after)) return { jobs: [] }
     // One more than asked: whether it comes says if there is a next page.
     const limit = query.limit + 1
+    const bytes = query.maxBytes ?? Number.MAX_SAFE_INTEGER
+    type Row = JobRow & { fetched: string }
     const rows =
       query.status === undefined
-        ? await this.#query<JobRow>('list', [after, limit])
-        : await this.#query<JobRow>('list-by-status', [query.status, after, limit])
+        ? await this.#query<Row>('list', [after, limit, bytes])
+        : await this.#query<Row>('list-by-status', [query.status, after, limit, bytes])
     const page = rows.slice(0, query.limit)
-    const next = rows.length > query.limit ? page.at(-1)?.seq : undefined
+    // Fewer rows than fetched: the byte bound cut the page short.
+    const fetched = Number(rows[0]?.fetched ?? 0)
+    const more = rows.length > query.limit || rows.length < fetched
+    const next = more ? page.at(-1)?.seq : undefined
     return { jobs: page.map(toJob), next }
   }
 
@@ -340,7 +346,7 @@ function translate(error: unknown): unknown {
 /** Connection failures (refused, reset, timed out, server shut down). */
 function unavailable(error: unknown): unknown {
   const code = String((error as { code?: unknown }).code ?? '')
-  const message = error instanceof Error ? error.message : String(error)
+  const message = messageOf(error)
   const lost =
     /^(ECONN|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|08|57P0)/.test(code) ||
     /Connection terminated|timeout exceeded when trying to connect/i.test(message)

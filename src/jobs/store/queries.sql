@@ -21,11 +21,32 @@ SELECT * FROM jobs WHERE id = $1
 -- #endregion get
 
 -- #region list
-SELECT * FROM jobs WHERE seq > $1 ORDER BY seq LIMIT $2
+-- A page in creation order: at most $2 rows, and no more than $3 bytes
+-- of payload, though always the first row. `fetched` tells the caller
+-- whether the byte bound cut the page short.
+SELECT * FROM (
+  SELECT *,
+    sum(octet_length(payload::text)) OVER (ORDER BY seq) AS upto,
+    row_number() OVER (ORDER BY seq) AS n,
+    count(*) OVER () AS fetched
+  FROM (SELECT * FROM jobs WHERE seq > $1 ORDER BY seq LIMIT $2) rows
+) page
+WHERE upto <= $3 OR n = 1
+ORDER BY seq
 -- #endregion list
 
 -- #region list-by-status
-SELECT * FROM jobs WHERE status = $1 AND seq > $2 ORDER BY seq LIMIT $3
+SELECT * FROM (
+  SELECT *,
+    sum(octet_length(payload::text)) OVER (ORDER BY seq) AS upto,
+    row_number() OVER (ORDER BY seq) AS n,
+    count(*) OVER () AS fetched
+  FROM (
+    SELECT * FROM jobs WHERE status = $1 AND seq > $2 ORDER BY seq LIMIT $3
+  ) rows
+) page
+WHERE upto <= $4 OR n = 1
+ORDER BY seq
 -- #endregion list-by-status
 
 -- #region claim

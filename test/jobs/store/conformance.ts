@@ -94,6 +94,24 @@ export function describeStoreContract(name: string, fixture: StoreFixture) {
       expect(await store.list({ limit: 10, after: 'not a cursor' })).toEqual({ jobs: [] })
     })
 
+    it('store-list-bytes: a page holds no more payload than asked, and always at least one job', async () => {
+      const kib = 'x'.repeat(1_000)
+      const ids: string[] = []
+      for (let i = 0; i < 5; i++) ids.push((await create('noop', kib)).id)
+      // About 1 KB each: a 2.5 KB bound takes two a page.
+      const first = await store.list({ limit: 10, maxBytes: 2_500 })
+      expect(first.jobs.map((job) => job.id)).toEqual(ids.slice(0, 2))
+      const second = await store.list({ limit: 10, maxBytes: 2_500, after: first.next })
+      expect(second.jobs.map((job) => job.id)).toEqual(ids.slice(2, 4))
+      // A bound smaller than one job still gives one job a page.
+      const tiny = await store.list({ limit: 10, maxBytes: 10, after: second.next })
+      expect(tiny.jobs.map((job) => job.id)).toEqual(ids.slice(4))
+      expect(tiny.next).toBeUndefined()
+      const one = await store.list({ limit: 10, maxBytes: 10 })
+      expect(one.jobs).toHaveLength(1)
+      expect(one.next).toBeDefined()
+    })
+
     it('store-claim-once: claimers on separate connections at once never get the same job', async () => {
       const ids = new Set<string>()
       for (let i = 0; i < 60; i++) ids.add((await create()).id)
