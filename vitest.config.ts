@@ -6,6 +6,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Every test passes the leak check and makes at least one assertion.
     setupFiles: ['test/setup/assertions.ts', 'test/setup/leaks.ts'],
+    // Builds `dist/` once per run for the tests of the compiled service.
+    globalSetup: ['test/setup/build.ts'],
     // The claims check needs each test's file and line.
     includeTaskLocation: true,
     reporters: ['default', ['json', { outputFile: '.results/vitest.json' }]],

@@ -8,12 +8,12 @@
 import { once } from 'node:events'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createAdaptorServer } from '@hono/node-server'
 import type { Hono } from 'hono'
 import type { Logger } from 'pino'
 import { spawn, type Task } from './concurrency/task.ts'
 import type { Config } from './config.ts'
 import { createApp } from './http/app.ts'
+import { createHttpServer } from './http/server.ts'
 import { RunningJobs } from './jobs/cancel.ts'
 import { hashJob } from './jobs/cpu/hash.ts'
 import { createCpuPool, type CpuPool } from './jobs/cpu/pool.ts'
@@ -103,8 +103,10 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     metrics,
     defaultTimeoutMs: config.jobTimeoutMs,
     stopping: stopping.signal,
-    onUnexpectedError: (error) =>
-      logger.error({ event: 'request_failed', ...errorFields(error) }),
+    onUnexpectedError: (error, request) => {
+      const fields = { event: 'request_failed', ...request }
+      logger.error({ ...fields, ...errorFields(error) })
+    },
   })
 
   let pool: WorkerPool | undefined
@@ -133,7 +135,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
       runSweeper({ ...jobs, intervalMs, signal }),
     )
     // HTTP last: by the time a request arrives, everything it needs runs.
-    const http = createAdaptorServer({ fetch: app.fetch }) as Server
+    const http = createHttpServer(app, config.http, { logger })
     http.listen(config.port, config.host)
     await once(http, 'listening') // rejects on 'error' (port in use...)
     server = http

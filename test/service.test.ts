@@ -4,7 +4,7 @@ import { Writable } from 'node:stream'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Channel } from '../src/concurrency/channel.ts'
 import type { JobEvent, JobEventName } from '../src/jobs/events.ts'
-import type { Config } from '../src/config.ts'
+import { loadConfig, type Config } from '../src/config.ts'
 import type { Job } from '../src/jobs/job.ts'
 import { createLogger } from '../src/jobs/log.ts'
 import { createService, type Service } from '../src/service.ts'
@@ -24,6 +24,7 @@ const config: Config = {
   sweeperIntervalMs: 600_000,
   cpuPoolSize: 1,
   logLevel: 'silent',
+  http: loadConfig({}).http,
 }
 
 let running: Service | undefined

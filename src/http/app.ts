@@ -1,24 +1,31 @@
 /**
  * The HTTP API as a Hono app. It holds no state: jobs live in the store,
  * work goes through the queue. `createApp` opens no socket, so tests call
- * `app.request()` directly; `service.ts` serves it.
+ * `app.request()` directly; `service.ts` serves it through
+ * `createHttpServer` (`server.ts`), which sets the limits, the request id
+ * and the token check.
  */
-import { Hono } from 'hono'
+import type { IncomingMessage } from 'node:http'
+import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { methodNotAllowed } from 'hono/method-not-allowed'
 import { cancelJob, RunningJobs } from '../jobs/cancel.ts'
 import { JobNotFoundError } from '../jobs/errors.ts'
 import type { JobEvents } from '../jobs/events.ts'
 import type { HandlerRegistry } from '../jobs/handlers.ts'
+import { DEFAULT_TIMEOUT_MS } from '../jobs/job.ts'
 import type { JobMetrics } from '../jobs/metrics.ts'
 import type { JobQueue } from '../jobs/queue.ts'
 import type { JobStore } from '../jobs/store.ts'
 import { submitJob } from '../jobs/submit.ts'
 import { errorResponse, RequestError } from './errors.ts'
+import { requestIdOf } from './request-id.ts'
 import {
   MAX_BODY_BYTES,
+  MAX_PAYLOAD_BYTES,
   parseNewJob,
   parseStatusFilter,
+  queryParams,
   requireJsonContentType,
 } from './validation.ts'
 
@@ -42,16 +49,46 @@ export interface AppDeps {
   readonly defaultTimeoutMs?: number | undefined
   /** The largest body accepted (default `MAX_BODY_BYTES`, 1 MiB). */
   readonly maxBodyBytes?: number
-  /** Hears about errors answered with a 500 (default: ignore). */
-  readonly onUnexpectedError?: (error: unknown) => void
+  /** The largest payload, as JSON (default `MAX_PAYLOAD_BYTES`, 64 KiB). */
+  readonly maxPayloadBytes?: number
+  /**
+   * Hears about errors answered with a 500 (default: ignore), with the
+   * fields that name the request in a log line.
+   */
+  readonly onUnexpectedError?: (error: unknown, request: RequestFields) => void
+}
+
+/** What names a request in a log line. */
+export interface RequestFields {
+  /** Its `X-Request-Id` (absent when it came through `app.request()`). */
+  readonly request_id?: string | undefined
 }
 
 /** Builds the app: routes, validation, and errors mapped to status codes. */
 export function createApp(deps: AppDeps): Hono {
-  const { store, metrics, maxBodyBytes = MAX_BODY_BYTES } = deps
+  const { store, metrics, handlers, maxBodyBytes = MAX_BODY_BYTES } = deps
+  const { maxPayloadBytes = MAX_PAYLOAD_BYTES } = deps
+  const defaultTimeoutMs = deps.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS
   const running = deps.running ?? new RunningJobs()
   const onUnexpected = deps.onUnexpectedError ?? (() => {})
   const app = new Hono()
+
+  // #region unread-body
+  // An answer sent before its request's body has all arrived (a 413, a
+  // 415...) closes the connection. Kept open, the rest of that body
+  // would be read as the next request, or cut off under the client.
+  app.use(async (c, next) => {
+    await next()
+    if (bodyUnread(c)) c.header('Connection', 'close')
+  })
+  // #endregion unread-body
+
+  // A repeated or array-shaped parameter (`?status[]=x`) is an error on
+  // every route, never silently ignored.
+  app.use(async (c, next) => {
+    queryParams(c.req.url)
+    await next()
+  })
 
   app.use(
     methodNotAllowed({
@@ -93,15 +130,19 @@ export function createApp(deps: AppDeps): Hono {
       },
     }),
     async (c) => {
-      const input = parseNewJob(await c.req.text())
-      const job = await submitJob(deps, input)
+      const input = parseNewJob(await c.req.text(), maxPayloadBytes)
+      // A type may cap the time limit; the default respects the cap.
+      const timeout = handlers.defaultTimeoutMs(input.type, defaultTimeoutMs)
+      const submit = { ...deps, defaultTimeoutMs: timeout }
+      const job = await submitJob(submit, input)
       return c.json(job, 201, { Location: `/jobs/${job.id}` })
     },
   )
   // #endregion post-jobs
 
   app.get('/jobs', async (c) => {
-    const status = parseStatusFilter(c.req.query('status'))
+    const query = queryParams(c.req.url, ['status'])
+    const status = parseStatusFilter(query['status'])
     return c.json(await store.list({ status }))
   })
 
@@ -125,7 +166,8 @@ export function createApp(deps: AppDeps): Hono {
   // #region metrics
   if (metrics !== undefined) {
     app.get('/metrics', async (c) => {
-      if (wantsPrometheus(c.req.query('format'), c.req.header('Accept'))) {
+      const { format } = queryParams(c.req.url, ['format'])
+      if (wantsPrometheus(format, c.req.header('Accept'))) {
         const text = await metrics.prometheus()
         return c.body(text, 200, { 'Content-Type': metrics.contentType })
       }
@@ -137,8 +179,18 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) =>
     c.json({ error: `not found: ${c.req.method} ${c.req.path}` }, 404),
   )
-  app.onError((error, c) => errorResponse(error, c, onUnexpected))
+  app.onError((error, c) =>
+    errorResponse(error, c, (unexpected) =>
+      onUnexpected(unexpected, { request_id: requestIdOf(c) }),
+    ),
+  )
   return app
+}
+
+/** Whether the request `c` answers has a body that has not all arrived. */
+function bodyUnread(c: Context): boolean {
+  const env = c.env as { incoming?: IncomingMessage } | undefined
+  return env?.incoming !== undefined && !env.incoming.complete
 }
 
 /**

@@ -4,6 +4,7 @@
  * carries a stack trace, and an unexpected error says only that it
  * happened (the details go to the `onUnexpected` callback, e.g. a log).
  */
+import type { IncomingMessage } from 'node:http'
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
@@ -13,6 +14,7 @@ import {
   JobNotFoundError,
   NotAcceptingJobsError,
   QueueFullError,
+  TimeoutTooLongError,
   UnknownJobTypeError,
 } from '../jobs/errors.ts'
 
@@ -30,12 +32,15 @@ export class RequestError extends Error {
 /** How many seconds a client told `429` should wait before retrying. */
 export const RETRY_AFTER_SECONDS = 1
 
+const RETRY_AFTER = { 'Retry-After': String(RETRY_AFTER_SECONDS) }
+
 // #region status-codes
 /** The status code for each error a caller of the domain must handle. */
 type ErrorClass = new (...args: never[]) => Error
 const STATUS_BY_ERROR: [ErrorClass, ContentfulStatusCode][] = [
   [UnknownJobTypeError, 400],
   [InvalidPayloadError, 400],
+  [TimeoutTooLongError, 400],
   [JobNotFoundError, 404],
   [JobNotCancelableError, 409],
   [QueueFullError, 429],
@@ -48,17 +53,29 @@ export function errorResponse(
   c: Context,
   onUnexpected: (error: unknown) => void,
 ): Response {
-  if (error instanceof RequestError || error instanceof HTTPException) {
-    const status = error.status as ContentfulStatusCode
-    return c.json({ error: error.message }, status)
+  const status = statusOf(error)
+  if (status !== undefined) {
+    const headers = status === 429 ? RETRY_AFTER : {}
+    return c.json({ error: (error as Error).message }, status, headers)
   }
-  for (const [type, status] of STATUS_BY_ERROR) {
-    if (!(error instanceof type)) continue
-    const headers: Record<string, string> =
-      status === 429 ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {}
-    return c.json({ error: error.message }, status, headers)
-  }
+  // The client left mid-body: its doing, and no one reads this answer.
+  if (clientLeft(c)) return c.json({ error: 'request incomplete' }, 400)
   onUnexpected(error)
   return c.json({ error: 'internal server error' }, 500)
 }
 // #endregion status-codes
+
+/** The status an error a caller must handle maps to, if it is one. */
+function statusOf(error: unknown): ContentfulStatusCode | undefined {
+  if (error instanceof RequestError || error instanceof HTTPException) {
+    return error.status as ContentfulStatusCode
+  }
+  return STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1]
+}
+
+/** Whether the client closed the connection before its request was all in. */
+function clientLeft(c: Context): boolean {
+  const env = c.env as { incoming?: IncomingMessage } | undefined
+  const incoming = env?.incoming
+  return incoming !== undefined && incoming.destroyed && !incoming.complete
+}

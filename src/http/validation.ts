@@ -1,11 +1,14 @@
 /**
  * Request checks for the routes: content type, JSON syntax, the shape of
- * a new job, the `status` filter. Each failure is a `RequestError` whose
- * message tells the client what to fix.
+ * a new job and the size of its payload, the query parameters, the
+ * `status` filter. Each failure is a `RequestError` whose message tells
+ * the client what to fix.
  */
 import { z } from 'zod'
 import {
+  depthOf,
   JOB_STATUSES,
+  MAX_PAYLOAD_DEPTH,
   MAX_RETRIES_LIMIT,
   MAX_TIMEOUT_MS,
   type JobStatus,
@@ -18,6 +21,13 @@ export const MAX_TYPE_LENGTH = 64
 
 /** The largest request body accepted, in bytes (1 MiB). */
 export const MAX_BODY_BYTES = 1024 * 1024
+
+/**
+ * The largest payload accepted, in bytes of JSON (64 KiB). A job's input
+ * belongs in the store for as long as the job is kept; a large document
+ * belongs elsewhere, and the payload names where.
+ */
+export const MAX_PAYLOAD_BYTES = 64 * 1024
 
 /** An integer field from `min` to `max`, one message for any mistake. */
 function integerIn(name: string, min: number, max: number) {
@@ -66,8 +76,14 @@ export function requireJsonContentType(header: string | undefined): void {
   }
 }
 
-/** Parses a `POST /jobs` body; throws a `400` saying what is wrong. */
-export function parseNewJob(text: string): NewJob {
+/**
+ * Parses a `POST /jobs` body; throws a `400` saying what is wrong, or a
+ * `413` for a payload over `maxPayloadBytes`.
+ */
+export function parseNewJob(
+  text: string,
+  maxPayloadBytes = MAX_PAYLOAD_BYTES,
+): NewJob {
   let body: unknown
   try {
     body = JSON.parse(text)
@@ -79,8 +95,54 @@ export function parseNewJob(text: string): NewJob {
     const messages = result.error.issues.map((issue) => issue.message)
     throw new RequestError(400, messages.join('; '))
   }
+  checkPayloadSize(result.data.payload, maxPayloadBytes)
   return result.data
 }
+
+// #region payload-size
+/** Throws a `413` if `payload`, as JSON, is over `maxBytes`. */
+function checkPayloadSize(payload: unknown, maxBytes: number): void {
+  // Too deep to serialise safely; the store refuses it with a 400.
+  if (depthOf(payload) > MAX_PAYLOAD_DEPTH) return
+  const bytes = Buffer.byteLength(JSON.stringify(payload ?? null))
+  if (bytes > maxBytes) {
+    throw new RequestError(
+      413,
+      `payload is ${bytes} bytes as JSON; at most ${maxBytes} are accepted`,
+    )
+  }
+}
+// #endregion payload-size
+
+// #region query
+/**
+ * The query parameters of `url`, one value each. A parameter given twice
+ * or in array form (`status[]=x`) is a `400`, and so is one not in
+ * `known`, when given: each would otherwise be dropped without a word.
+ */
+export function queryParams(
+  url: string,
+  known?: readonly string[],
+): Record<string, string> {
+  const params: Record<string, string> = Object.create(null)
+  for (const [name, value] of new URL(url).searchParams) {
+    const plain = name.replace(/\[.*$/, '')
+    const problem =
+      plain !== name
+        ? `is array-shaped; give one value, as ${plain}=<value>`
+        : name in params
+          ? 'is given more than once'
+          : known !== undefined && !known.includes(name)
+            ? `is not known; known: ${known.join(', ') || 'none'}`
+            : undefined
+    if (problem !== undefined) {
+      throw new RequestError(400, `query parameter "${name}" ${problem}`)
+    }
+    params[name] = value
+  }
+  return params
+}
+// #endregion query
 
 /** Parses the `status` query of `GET /jobs`; undefined means all. */
 export function parseStatusFilter(value: string | undefined): JobStatus | undefined {
