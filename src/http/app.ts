@@ -74,9 +74,9 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono()
 
   // #region unread-body
-  // An answer sent before its request's body has all arrived (a 413, a
-  // 415...) closes the connection. Kept open, the rest of that body
-  // would be read as the next request, or cut off under the client.
+  // An answer given before its request's body has been read to its end
+  // (a 413, a 415...) closes the connection. Kept open, the rest of that
+  // body would be drained, then cut off under the client's next request.
   app.use(async (c, next) => {
     await next()
     if (bodyUnread(c)) c.header('Connection', 'close')

@@ -81,7 +81,8 @@ export function createHttpServer(
 }
 // #endregion create
 
-type Log = (
+/** Where the server's lines go: a level, an event, its fields. */
+export type Log = (
   level: 'info' | 'warn',
   event: string,
   fields: Record<string, unknown>,
@@ -269,17 +270,18 @@ function rawAnswer(status: number, body: object, requestId: string): string {
 /**
  * Logs the connections the cap closed: the first at once, then at most
  * one line a second with the counts since the last, so that a flood of
- * connections cannot flood the log.
+ * connections cannot flood the log. (Exported for its test, with `clock`.)
  */
-function countShed(
+export function countShed(
   maxConnections: number,
   log: Log,
+  clock: () => number = () => performance.now(),
 ): (kind: 'evicted' | 'refused') => void {
   const counts = { evicted: 0, refused: 0 }
   let lastLine = -Infinity
   return (kind) => {
     counts[kind] += 1
-    const now = performance.now()
+    const now = clock()
     if (now - lastLine < 1_000) return
     log('warn', 'connections_shed', { max_connections: maxConnections, ...counts })
     counts.evicted = 0

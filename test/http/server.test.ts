@@ -5,6 +5,7 @@ import { once } from 'node:events'
 import type { IncomingMessage } from 'node:http'
 import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
+import { countShed } from '../../src/http/server.ts'
 import { MAX_BODY_BYTES } from '../../src/http/validation.ts'
 import { JobEvents } from '../../src/jobs/events.ts'
 import { createJobMetrics } from '../../src/jobs/metrics.ts'
@@ -106,6 +107,25 @@ describe('the connection cap', () => {
     )
     expect(run.lines.map((line) => line.event)).not.toContain('request_aborted')
     for (const client of [slow[1]!, quick]) client.socket.destroy()
+  })
+
+  it('hostile-connection-cap: the log line counting closed connections is written at most once a second', () => {
+    const lines: unknown[][] = []
+    let now = 0
+    const shed = countShed(2, (...line) => void lines.push(line), () => now)
+    shed('evicted') // the first at once
+    now = 400
+    shed('evicted')
+    shed('refused')
+    now = 999
+    shed('evicted')
+    expect(lines).toHaveLength(1)
+    now = 1_000
+    shed('refused') // a second on: one line for all since the last
+    expect(lines).toEqual([
+      ['warn', 'connections_shed', { max_connections: 2, evicted: 1, refused: 0 }],
+      ['warn', 'connections_shed', { max_connections: 2, evicted: 2, refused: 2 }],
+    ])
   })
 
   it('hostile-connection-cap-busy: when every connection is being answered, a new one is closed unanswered instead', async () => {
@@ -325,6 +345,7 @@ describe('the bearer token', () => {
       [{}, 401, 'Bearer realm="workstream"'],
       [{ Authorization: `Bearer ${apiToken}x` }, 401, 'Bearer realm="workstream", error="invalid_token"'],
       [{ Authorization: 'Bearer short' }, 401, 'Bearer realm="workstream", error="invalid_token"'],
+      [{ Authorization: `Bearer ${'x'.repeat(apiToken.length)}` }, 401, 'Bearer realm="workstream", error="invalid_token"'],
       [{ Authorization: `Basic ${apiToken}` }, 401, 'Bearer realm="workstream", error="invalid_token"'],
       [{ Authorization: `Bearer ${apiToken}` }, 200, null],
       [{ Authorization: `bearer  ${apiToken}` }, 200, null],

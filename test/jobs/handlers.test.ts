@@ -63,6 +63,9 @@ describe('the sleep job type', () => {
     expect(() => sleepJob.validate?.({ ms: 1, ignore_signal: true })).toThrow(
       'sleep: unknown payload field: ignore_signal',
     )
+    expect(() => sleepJob.validate?.({ ms: 1, retry: 'never' })).toThrow(
+      'sleep: unknown payload field: retry',
+    )
     expect(() => sleepJob.validate?.({ ms: 1 })).not.toThrow()
   })
 })
