@@ -12,7 +12,14 @@ export const parts: Array<{ title: string; pages: string[] }> = [
   },
   {
     title: 'The job service',
-    pages: ['service-skeleton', 'creating-jobs', 'store', 'worker', 'worker-pool']
+    pages: [
+      'service-skeleton',
+      'creating-jobs',
+      'store',
+      'worker',
+      'worker-pool',
+      'configuration',
+    ]
       .map((p) => `guide/${p}`),
   },
   {
@@ -22,7 +29,13 @@ export const parts: Array<{ title: string; pages: string[] }> = [
   },
   {
     title: 'Stopping and starting',
-    pages: ['backpressure', 'graceful-shutdown', 'recovery', 'testing']
+    pages: [
+      'backpressure',
+      'graceful-shutdown',
+      'hostile-clients',
+      'recovery',
+      'testing',
+    ]
       .map((p) => `guide/${p}`),
   },
   {

@@ -55,8 +55,8 @@ async function withStore<T>(read: (store: PostgresStore) => Promise<T>): Promise
 describe('many instances, one queue', () => {
   it('instances-sigkill-one: three instances share 500 jobs; SIGKILL one mid-work and the others rescue and finish its jobs, each outcome recorded once', async () => {
     const env = {
-      JOB_LEASE: '900ms',
-      RESCUE_INTERVAL: '100ms',
+      JOB_LEASE: '2s',
+      RESCUE_INTERVAL: '200ms',
       POLL_INTERVAL: '200ms',
       RETRY_BASE_MS: '10',
       RETRY_MAX_MS: '50',
