@@ -6,7 +6,9 @@
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { inject } from 'vitest'
 import { Channel } from '../../src/concurrency/channel.ts'
 import type { Job } from '../../src/jobs/job.ts'
 
@@ -46,6 +48,15 @@ export interface ServiceCommand {
 export const SOURCE_MAIN: ServiceCommand = {
   file: process.execPath,
   args: ['--import', 'tsx', 'src/main.ts'],
+}
+
+/**
+ * The compiled service (`node dist/main.js`, built once per run by
+ * test/setup/build.ts): what process managers run, and twice as quick to
+ * start as tsx, for the tests that start many processes.
+ */
+export function compiledMain(): ServiceCommand {
+  return { file: process.execPath, args: [path.join(inject('distDir'), 'main.js')] }
 }
 
 /** A test's own entry, `test/process/<name>.ts`, under tsx's loader. */

@@ -5,6 +5,7 @@ import { Agent, request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { freshDataDir, type DataDir } from '../support/data-dir.ts'
 import {
+  compiledMain,
   postJob,
   startListening,
   testEntry,
@@ -23,7 +24,7 @@ afterEach(async () => {
   data = undefined
 })
 
-async function started(env: Record<string, string> = {}, command?: ServiceCommand) {
+async function started(env: Record<string, string> = {}, command: ServiceCommand = compiledMain()) {
   const run = await startListening(env, command)
   service = run.service
   return run
