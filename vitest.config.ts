@@ -10,8 +10,9 @@ export default defineConfig({
       'test/setup/leaks.ts',
       'test/setup/example-database.ts',
     ],
-    // One PostgreSQL server for the run; each test file gets a database.
-    globalSetup: ['test/setup/postgres.ts'],
+    // One PostgreSQL server for the run (each test file gets a database),
+    // and `dist/` built once for the tests of the compiled service.
+    globalSetup: ['test/setup/postgres.ts', 'test/setup/build.ts'],
     // The claims check needs each test's file and line.
     includeTaskLocation: true,
     reporters: ['default', ['json', { outputFile: '.results/vitest.json' }]],

@@ -11,7 +11,7 @@ import { isLogLevel, LOG_LEVELS, type LogLevel } from './jobs/log.ts'
 // #region config
 /** The validated configuration `createService` takes. */
 export interface Config {
-  /** `HOST`: the interface to listen on (default `0.0.0.0`, all). */
+  /** `HOST`: the interface to listen on (default `127.0.0.1`, loopback). */
   readonly host: string
   /** `PORT`: the TCP port (default 8080; 0 picks a free one). */
   readonly port: number
@@ -54,8 +54,28 @@ export interface Config {
   readonly cpuPoolSize: number
   /** `LOG_LEVEL`: the least severe level logged (`info`). */
   readonly logLevel: LogLevel
+  /** The HTTP server's limits and tokens (`HTTP_*`, `API_TOKEN`...). */
+  readonly http: HttpConfig
 }
 // #endregion config
+
+// #region http-config
+/** The HTTP server's limits, each set on purpose, and its tokens. */
+export interface HttpConfig {
+  /** `HTTP_HEADERS_TIMEOUT`: time for a request's headers (10s). */
+  readonly headersTimeoutMs: number
+  /** `HTTP_REQUEST_TIMEOUT`: time for a whole request, body too (30s). */
+  readonly requestTimeoutMs: number
+  /** `HTTP_KEEP_ALIVE_TIMEOUT`: how long an idle connection stays (5s). */
+  readonly keepAliveTimeoutMs: number
+  /** `HTTP_MAX_CONNECTIONS`: connections held at once (256). */
+  readonly maxConnections: number
+  /** `API_TOKEN`: the bearer token of every route but health (none). */
+  readonly apiToken: string | undefined
+  /** `METRICS_TOKEN`: `GET /metrics`'s own token (none). */
+  readonly metricsToken: string | undefined
+}
+// #endregion http-config
 
 /** Thrown for a bad environment variable; the message names it. */
 export class ConfigError extends Error {
@@ -139,6 +159,43 @@ export const POLL_INTERVAL = {
 } as const
 // #endregion variables
 
+// #region http-variables
+/** `HTTP_HEADERS_TIMEOUT`'s default and bounds, in milliseconds. */
+export const HTTP_HEADERS_TIMEOUT = {
+  name: 'HTTP_HEADERS_TIMEOUT',
+  fallback: 10_000,
+  min: 10,
+  max: 600_000,
+} as const
+
+/** `HTTP_REQUEST_TIMEOUT`: at least the headers' timeout. */
+export const HTTP_REQUEST_TIMEOUT = {
+  name: 'HTTP_REQUEST_TIMEOUT',
+  fallback: 30_000,
+  min: 10,
+  max: 600_000,
+} as const
+
+/** `HTTP_KEEP_ALIVE_TIMEOUT`'s default and bounds, in milliseconds. */
+export const HTTP_KEEP_ALIVE_TIMEOUT = {
+  name: 'HTTP_KEEP_ALIVE_TIMEOUT',
+  fallback: 5_000,
+  min: 10,
+  max: 600_000,
+} as const
+
+/** `HTTP_MAX_CONNECTIONS`: past it, a new connection is closed at once. */
+export const HTTP_MAX_CONNECTIONS = {
+  name: 'HTTP_MAX_CONNECTIONS',
+  fallback: 256,
+  min: 1,
+  max: 100_000,
+} as const
+// #endregion http-variables
+
+/** The shortest token `API_TOKEN` and `METRICS_TOKEN` accept. */
+export const MIN_TOKEN_LENGTH = 16
+
 /** The environment as `process.env` gives it. */
 export type Env = Readonly<Record<string, string | undefined>>
 
@@ -183,6 +240,7 @@ export function loadConfig(env: Env): Config {
     wakeups: readWakeups(env),
     cpuPoolSize: integer(INTEGER_VARIABLES.cpuPoolSize),
     logLevel: readLogLevel(env),
+    http: readHttpConfig(env),
   }
 }
 
@@ -216,6 +274,44 @@ function readDatabaseUrl(env: Env): string | undefined {
   return raw
 }
 
+function readHttpConfig(env: Env): HttpConfig {
+  const headersTimeoutMs = readDuration(env, HTTP_HEADERS_TIMEOUT)
+  const requestTimeoutMs = readDuration(env, HTTP_REQUEST_TIMEOUT)
+  // Node refuses a headers timeout longer than the request's.
+  if (requestTimeoutMs < headersTimeoutMs) {
+    throw new ConfigError(
+      'HTTP_REQUEST_TIMEOUT',
+      `expected at least HTTP_HEADERS_TIMEOUT (${headersTimeoutMs}ms), ` +
+        `got "${env['HTTP_REQUEST_TIMEOUT']?.trim()}"`,
+    )
+  }
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: readDuration(env, HTTP_KEEP_ALIVE_TIMEOUT),
+    maxConnections: readInteger(env, HTTP_MAX_CONNECTIONS),
+    apiToken: readToken(env, 'API_TOKEN'),
+    metricsToken: readToken(env, 'METRICS_TOKEN'),
+  }
+}
+
+// RFC 6750's token characters; `Authorization: Bearer` carries them as is.
+const TOKEN = /^[A-Za-z0-9._~+/-]+=*$/
+
+function readToken(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim()
+  if (raw === undefined || raw === '') return undefined
+  if (raw.length < MIN_TOKEN_LENGTH || raw.length > 1_024 || !TOKEN.test(raw)) {
+    // The message never repeats a token: it is a secret.
+    throw new ConfigError(
+      name,
+      `expected ${MIN_TOKEN_LENGTH} to 1024 characters from ` +
+        'A-Z a-z 0-9 . _ ~ + / - (try: openssl rand -hex 32)',
+    )
+  }
+  return raw
+}
+
 function readLogLevel(env: Env): LogLevel {
   const raw = env['LOG_LEVEL']?.trim()
   if (raw === undefined || raw === '') return 'info'
@@ -228,6 +324,7 @@ function readLogLevel(env: Env): LogLevel {
   return raw
 }
 
+// #region read-integer
 function readInteger(env: Env, spec: IntegerSpec): number {
   const raw = env[spec.name]?.trim()
   if (raw === undefined || raw === '') return spec.fallback
@@ -240,7 +337,11 @@ function readInteger(env: Env, spec: IntegerSpec): number {
   }
   return value
 }
+// #endregion read-integer
 
+// #region read-duration
+// A duration carries its unit: "10" could be seconds or milliseconds,
+// and a wrong guess is off by a thousand.
 const DURATION = /^(\d+)(ms|s|m)$/
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000 } as const
 
@@ -260,10 +361,12 @@ function readDuration(env: Env, spec: IntegerSpec): number {
   }
   return value
 }
+// #endregion read-duration
 
 function readHost(env: Env): string {
   const raw = env['HOST']?.trim()
-  if (raw === undefined || raw === '') return '0.0.0.0'
+  // Loopback unless told otherwise: an open port is a choice, not a default.
+  if (raw === undefined || raw === '') return '127.0.0.1'
   if (!/^[\w.:-]+$/.test(raw)) {
     throw new ConfigError('HOST', `expected a host name or address, got "${raw}"`)
   }

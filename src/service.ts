@@ -14,13 +14,13 @@ import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createAdaptorServer } from '@hono/node-server'
 import type { Hono } from 'hono'
 import type { Logger } from 'pino'
 import { Channel } from './concurrency/channel.ts'
 import { spawn, type Task } from './concurrency/task.ts'
 import type { Config } from './config.ts'
 import { createApp } from './http/app.ts'
+import { createHttpServer } from './http/server.ts'
 import { Backlog } from './jobs/backlog.ts'
 import { hashJob } from './jobs/cpu/hash.ts'
 import { createCpuPool, type CpuPool } from './jobs/cpu/pool.ts'
@@ -173,8 +173,10 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
       wake: () => wakeUp(wake),
       defaultTimeoutMs: config.jobTimeoutMs,
       stopping: stopping.signal,
-      onUnexpectedError: (error) =>
-        logger.error({ event: 'request_failed', ...errorFields(error) }),
+      onUnexpectedError: (error, request) => {
+        const fields = { event: 'request_failed', ...request }
+        logger.error({ ...fields, ...errorFields(error) })
+      },
     })
   const rescuePolicy = { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs }
   const taskPart = (
@@ -329,7 +331,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
       phase: 'stop_http',
       async start() {
         app = makeApp()
-        const http = createAdaptorServer({ fetch: app.fetch }) as Server
+        const http = createHttpServer(app, config.http, { logger })
         http.listen(config.port, config.host)
         await once(http, 'listening') // rejects on 'error' (port in use...)
         server = http

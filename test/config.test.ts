@@ -5,7 +5,7 @@ import { defaultCpuPoolSize } from '../src/jobs/cpu/pool.ts'
 describe('loadConfig', () => {
   it('configuration-defaults: with no variables set, the defaults apply', () => {
     expect(loadConfig({})).toEqual({
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       port: 8080,
       workerCount: 10,
       queueCapacity: 100,
@@ -25,8 +25,40 @@ describe('loadConfig', () => {
       rescueIntervalMs: 5_000,
       pollIntervalMs: 1_000,
       wakeups: 'notify',
+      http: {
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        keepAliveTimeoutMs: 5_000,
+        maxConnections: 256,
+        apiToken: undefined,
+        metricsToken: undefined,
+      },
     })
   })
+
+  it('configuration-empty-is-unset: an empty variable, or one of spaces, takes its default', () => {
+    const defaults = loadConfig({})
+    expect(loadConfig({ WORKER_COUNT: '', SHUTDOWN_TIMEOUT: '   ', API_TOKEN: '' })).toEqual(defaults)
+    expect(loadConfig({ LOG_LEVEL: ' ', HOST: '', HTTP_MAX_CONNECTIONS: '\t' })).toEqual(defaults)
+  })
+
+  it.each([
+    ['1500ms', 1_500],
+    ['10s', 10_000],
+    ['2m', 120_000],
+    [' 0ms ', 0],
+  ])('configuration-durations: SHUTDOWN_TIMEOUT=%s is read as %i ms', (value, ms) => {
+    expect(loadConfig({ SHUTDOWN_TIMEOUT: value }).shutdownTimeoutMs).toBe(ms)
+  })
+
+  it.each(['10', '1.5s', '10h', '10 s', 's', '-1s', '1e3ms'])(
+    'configuration-durations: SHUTDOWN_TIMEOUT=%s is refused: a duration is a whole number and a unit',
+    (value) => {
+      expect(() => loadConfig({ SHUTDOWN_TIMEOUT: value })).toThrow(
+        `SHUTDOWN_TIMEOUT: expected a duration such as 500ms, 10s or 1m, from 0ms to 10m, got "${value.trim()}"`,
+      )
+    },
+  )
 
   it('reads every variable, and treats an empty one as unset', () => {
     const config = loadConfig({
@@ -50,6 +82,12 @@ describe('loadConfig', () => {
       RESCUE_INTERVAL: '1s',
       POLL_INTERVAL: '250ms',
       WAKEUPS: 'poll',
+      HTTP_HEADERS_TIMEOUT: '2s',
+      HTTP_REQUEST_TIMEOUT: '1m',
+      HTTP_KEEP_ALIVE_TIMEOUT: '65s',
+      HTTP_MAX_CONNECTIONS: '1000',
+      API_TOKEN: 'a'.repeat(16),
+      METRICS_TOKEN: ' 0123456789abcdef0123 ',
     })
     expect(config).toEqual({
       host: '127.0.0.1',
@@ -72,6 +110,14 @@ describe('loadConfig', () => {
       rescueIntervalMs: 1_000,
       pollIntervalMs: 250,
       wakeups: 'poll',
+      http: {
+        headersTimeoutMs: 2_000,
+        requestTimeoutMs: 60_000,
+        keepAliveTimeoutMs: 65_000,
+        maxConnections: 1000,
+        apiToken: 'a'.repeat(16),
+        metricsToken: '0123456789abcdef0123',
+      },
     })
     expect(loadConfig({ SHUTDOWN_TIMEOUT: '2m' }).shutdownTimeoutMs).toBe(120_000)
   })
@@ -98,6 +144,11 @@ describe('loadConfig', () => {
     ['DATABASE_POOL_SIZE', '1', 'DATABASE_POOL_SIZE: expected an integer from 2 to 10000, got "1"'],
     ['CPU_POOL_SIZE', '0', 'CPU_POOL_SIZE: expected an integer from 1 to 256, got "0"'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+    ['HTTP_HEADERS_TIMEOUT', '5', 'HTTP_HEADERS_TIMEOUT: expected a duration such as 500ms, 10s or 1m, from 10ms to 10m, got "5"'],
+    ['HTTP_REQUEST_TIMEOUT', '11m', 'HTTP_REQUEST_TIMEOUT: expected a duration such as 500ms, 10s or 1m, from 10ms to 10m, got "11m"'],
+    ['HTTP_REQUEST_TIMEOUT', '5s', 'HTTP_REQUEST_TIMEOUT: expected at least HTTP_HEADERS_TIMEOUT (10000ms), got "5s"'],
+    ['HTTP_KEEP_ALIVE_TIMEOUT', '0s', 'HTTP_KEEP_ALIVE_TIMEOUT: expected a duration such as 500ms, 10s or 1m, from 10ms to 10m, got "0s"'],
+    ['HTTP_MAX_CONNECTIONS', '0', 'HTTP_MAX_CONNECTIONS: expected an integer from 1 to 100000, got "0"'],
   ]
   it('a bad DATABASE_URL is refused without echoing it (it may hold a password)', () => {
     for (const value of ['not a url', 'mysql://u:hunter2@h/db']) {
@@ -105,6 +156,26 @@ describe('loadConfig', () => {
       expect(load).toThrow('DATABASE_URL: expected a postgres:// URL')
       expect(load).not.toThrow(/hunter2|not a url/)
     }
+  })
+
+  const tokenRule =
+    'expected 16 to 1024 characters from A-Z a-z 0-9 . _ ~ + / - (try: openssl rand -hex 32)'
+  it.each([
+    ['API_TOKEN', 'short'],
+    ['API_TOKEN', 'has a space in it!'],
+    ['METRICS_TOKEN', 'x'.repeat(1025)],
+    ['METRICS_TOKEN', 'quote"quote"quote"quote'],
+  ])('configuration-bad-token: %s=%s is refused, and the message does not repeat it', (name, value) => {
+    const thrown = (() => {
+      try {
+        loadConfig({ [name]: value })
+      } catch (error) {
+        return error
+      }
+    })()
+    expect(thrown).toBeInstanceOf(ConfigError)
+    // The whole message: a secret is never echoed into a log.
+    expect((thrown as Error).message).toBe(`${name}: ${tokenRule}`)
   })
 
   it.each(bad)(

@@ -19,6 +19,7 @@ export const parts: Array<{ title: string; pages: string[] }> = [
       'worker',
       'worker-pool',
       'durable-store',
+      'configuration',
     ].map((p) => `guide/${p}`),
   },
   {
@@ -28,7 +29,7 @@ export const parts: Array<{ title: string; pages: string[] }> = [
   },
   {
     title: 'Stopping and starting',
-    pages: ['graceful-shutdown', 'recovery', 'testing']
+    pages: ['graceful-shutdown', 'hostile-clients', 'recovery', 'testing']
       .map((p) => `guide/${p}`),
   },
   {

@@ -1,9 +1,12 @@
 /**
  * The HTTP API as a Hono app. It holds no state: jobs live in the store,
  * work goes through the queue. `createApp` opens no socket, so tests call
- * `app.request()` directly; `service.ts` serves it.
+ * `app.request()` directly; `service.ts` serves it through
+ * `createHttpServer` (`server.ts`), which sets the limits, the request id
+ * and the token check.
  */
-import { Hono } from 'hono'
+import type { IncomingMessage } from 'node:http'
+import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { methodNotAllowed } from 'hono/method-not-allowed'
 import type { Backlog } from '../jobs/backlog.ts'
@@ -11,16 +14,20 @@ import { cancelJob } from '../jobs/cancel.ts'
 import { JobNotFoundError } from '../jobs/errors.ts'
 import type { JobEvents } from '../jobs/events.ts'
 import type { HandlerRegistry } from '../jobs/handlers.ts'
+import { DEFAULT_TIMEOUT_MS } from '../jobs/job.ts'
 import type { JobMetrics } from '../jobs/metrics.ts'
 import type { RunningJobs } from '../jobs/running.ts'
 import type { JobStore } from '../jobs/store/contract.ts'
 import { submitJob } from '../jobs/submit.ts'
 import { errorResponse, RequestError } from './errors.ts'
+import { requestIdOf } from './request-id.ts'
 import {
   MAX_BODY_BYTES,
+  MAX_PAYLOAD_BYTES,
   parseIdempotencyKey,
   parseListQuery,
   parseNewJob,
+  queryParams,
   requestDigest,
   requireJsonContentType,
 } from './validation.ts'
@@ -48,15 +55,45 @@ export interface AppDeps {
   readonly defaultTimeoutMs?: number | undefined
   /** The largest body accepted (default `MAX_BODY_BYTES`, 1 MiB). */
   readonly maxBodyBytes?: number
-  /** Hears about errors answered with a 500 (default: ignore). */
-  readonly onUnexpectedError?: (error: unknown) => void
+  /** The largest payload, as JSON (default `MAX_PAYLOAD_BYTES`, 64 KiB). */
+  readonly maxPayloadBytes?: number
+  /**
+   * Hears about errors answered with a 500 (default: ignore), with the
+   * fields that name the request in a log line.
+   */
+  readonly onUnexpectedError?: (error: unknown, request: RequestFields) => void
+}
+
+/** What names a request in a log line. */
+export interface RequestFields {
+  /** Its `X-Request-Id` (absent when it came through `app.request()`). */
+  readonly request_id?: string | undefined
 }
 
 /** Builds the app: routes, validation, and errors mapped to status codes. */
 export function createApp(deps: AppDeps): Hono {
-  const { store, metrics, maxBodyBytes = MAX_BODY_BYTES } = deps
+  const { store, metrics, handlers, maxBodyBytes = MAX_BODY_BYTES } = deps
+  const { maxPayloadBytes = MAX_PAYLOAD_BYTES } = deps
+  const defaultTimeoutMs = deps.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS
   const onUnexpected = deps.onUnexpectedError ?? (() => {})
   const app = new Hono()
+
+  // #region unread-body
+  // An answer given before its request's body has been read to its end
+  // (a 413, a 415...) closes the connection. Kept open, the rest of that
+  // body would be drained, then cut off under the client's next request.
+  app.use(async (c, next) => {
+    await next()
+    if (bodyUnread(c)) c.header('Connection', 'close')
+  })
+  // #endregion unread-body
+
+  // A repeated or array-shaped parameter (`?status[]=x`) is an error on
+  // every route, never silently ignored.
+  app.use(async (c, next) => {
+    queryParams(c.req.url)
+    await next()
+  })
 
   app.use(
     methodNotAllowed({
@@ -106,12 +143,16 @@ export function createApp(deps: AppDeps): Hono {
       },
     }),
     async (c) => {
-      const input = parseNewJob(await c.req.text())
+      const input = parseNewJob(await c.req.text(), maxPayloadBytes)
+      // A type may cap the time limit; the default respects the cap.
+      const timeout = handlers.defaultTimeoutMs(input.type, defaultTimeoutMs)
       const key = parseIdempotencyKey(c.req.header('Idempotency-Key'))
       const idempotency = key && { key, digest: requestDigest(input) }
-      const { job, created } = await submitJob(deps, input, {
-        ...(idempotency && { idempotency }),
-      })
+      const { job, created } = await submitJob(
+        { ...deps, defaultTimeoutMs: timeout },
+        input,
+        { ...(idempotency && { idempotency }), requestId: requestIdOf(c) },
+      )
       // 201 for a new job; 200 for the one this key made before.
       return c.json(job, created ? 201 : 200, { Location: `/jobs/${job.id}` })
     },
@@ -122,7 +163,7 @@ export function createApp(deps: AppDeps): Hono {
   // A page at a time, in creation order; `Link: <...>; rel="next"` names
   // the next page while there may be one.
   app.get('/jobs', async (c) => {
-    const query = parseListQuery(new URL(c.req.url).searchParams)
+    const query = parseListQuery(c.req.url)
     const page = await store.list({ ...query, maxBytes: MAX_PAGE_BYTES })
     const headers: Record<string, string> = {}
     if (page.next !== undefined) {
@@ -155,7 +196,8 @@ export function createApp(deps: AppDeps): Hono {
   // #region metrics
   if (metrics !== undefined) {
     app.get('/metrics', async (c) => {
-      if (wantsPrometheus(c.req.query('format'), c.req.header('Accept'))) {
+      const { format } = queryParams(c.req.url, ['format'])
+      if (wantsPrometheus(format, c.req.header('Accept'))) {
         const text = await metrics.prometheus()
         return c.body(text, 200, { 'Content-Type': metrics.contentType })
       }
@@ -167,8 +209,18 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) =>
     c.json({ error: `not found: ${c.req.method} ${c.req.path}` }, 404),
   )
-  app.onError((error, c) => errorResponse(error, c, onUnexpected))
+  app.onError((error, c) =>
+    errorResponse(error, c, (unexpected) =>
+      onUnexpected(unexpected, { request_id: requestIdOf(c) }),
+    ),
+  )
   return app
+}
+
+/** Whether the request `c` answers has a body that has not all arrived. */
+function bodyUnread(c: Context): boolean {
+  const env = c.env as { incoming?: IncomingMessage } | undefined
+  return env?.incoming !== undefined && !env.incoming.complete
 }
 
 /**

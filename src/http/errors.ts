@@ -4,6 +4,7 @@
  * carries a stack trace, and an unexpected error says only that it
  * happened (the details go to the `onUnexpected` callback, e.g. a log).
  */
+import type { IncomingMessage } from 'node:http'
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
@@ -16,6 +17,7 @@ import {
   QueueFullError,
   StoreFullError,
   StoreUnavailableError,
+  TimeoutTooLongError,
   UnknownJobTypeError,
 } from '../jobs/errors.ts'
 
@@ -33,12 +35,15 @@ export class RequestError extends Error {
 /** How many seconds a client told `429` should wait before retrying. */
 export const RETRY_AFTER_SECONDS = 1
 
+const RETRY_AFTER = { 'Retry-After': String(RETRY_AFTER_SECONDS) }
+
 // #region status-codes
 /** The status code for each error a caller of the domain must handle. */
 type ErrorClass = new (...args: never[]) => Error
 const STATUS_BY_ERROR: [ErrorClass, ContentfulStatusCode, string?][] = [
   [UnknownJobTypeError, 400],
   [InvalidPayloadError, 400],
+  [TimeoutTooLongError, 400],
   [JobNotFoundError, 404],
   [JobNotCancelableError, 409],
   [IdempotencyConflictError, 422],
@@ -63,12 +68,18 @@ export function errorResponse(
     if (!(error instanceof type)) continue
     const message = publicMessage ?? error.message
     const busy = status === 429 || status === 503 || status === 507
-    const headers: Record<string, string> = busy
-      ? { 'Retry-After': String(RETRY_AFTER_SECONDS) }
-      : {}
-    return c.json({ error: message }, status, headers)
+    return c.json({ error: message }, status, busy ? RETRY_AFTER : {})
   }
+  // The client left mid-body: its doing, and no one reads this answer.
+  if (clientLeft(c)) return c.json({ error: 'request incomplete' }, 400)
   onUnexpected(error)
   return c.json({ error: 'internal server error' }, 500)
 }
 // #endregion status-codes
+
+/** Whether the client closed the connection before its request was all in. */
+function clientLeft(c: Context): boolean {
+  const env = c.env as { incoming?: IncomingMessage } | undefined
+  const incoming = env?.incoming
+  return incoming !== undefined && incoming.destroyed && !incoming.complete
+}

@@ -1,12 +1,15 @@
 /**
  * Request checks for the routes: content type, JSON syntax, the shape of
- * a new job, the `status` filter. Each failure is a `RequestError` whose
- * message tells the client what to fix.
+ * a new job and the size of its payload, the query parameters, the
+ * `status` filter. Each failure is a `RequestError` whose message tells
+ * the client what to fix.
  */
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import {
+  depthOf,
   JOB_STATUSES,
+  MAX_PAYLOAD_DEPTH,
   MAX_RETRIES_LIMIT,
   MAX_TIMEOUT_MS,
   type JobStatus,
@@ -19,6 +22,13 @@ export const MAX_TYPE_LENGTH = 64
 
 /** The largest request body accepted, in bytes (1 MiB). */
 export const MAX_BODY_BYTES = 1024 * 1024
+
+/**
+ * The largest payload accepted, in bytes of JSON (64 KiB). A job's input
+ * belongs in the store for as long as the job is kept; a large document
+ * belongs elsewhere, and the payload names where.
+ */
+export const MAX_PAYLOAD_BYTES = 64 * 1024
 
 /** An integer field from `min` to `max`, one message for any mistake. */
 function integerIn(name: string, min: number, max: number) {
@@ -67,8 +77,14 @@ export function requireJsonContentType(header: string | undefined): void {
   }
 }
 
-/** Parses a `POST /jobs` body; throws a `400` saying what is wrong. */
-export function parseNewJob(text: string): NewJob {
+/**
+ * Parses a `POST /jobs` body; throws a `400` saying what is wrong, or a
+ * `413` for a payload over `maxPayloadBytes`.
+ */
+export function parseNewJob(
+  text: string,
+  maxPayloadBytes = MAX_PAYLOAD_BYTES,
+): NewJob {
   let body: unknown
   try {
     body = JSON.parse(text)
@@ -80,6 +96,7 @@ export function parseNewJob(text: string): NewJob {
     const messages = result.error.issues.map((issue) => issue.message)
     throw new RequestError(400, messages.join('; '))
   }
+  checkPayloadSize(result.data.payload, maxPayloadBytes)
   return result.data
 }
 
@@ -98,26 +115,16 @@ export interface ListQueryParams {
 
 // #region list-query
 /**
- * Parses the query of `GET /jobs`: `status`, `limit` (1 to
- * `MAX_PAGE_LIMIT`, default `DEFAULT_PAGE_LIMIT`) and `after` (a cursor
- * from a `Link` header). Each may appear once; anything else is a 400.
+ * Parses the query of `GET /jobs` (the URL `url`): `status`, `limit` (1
+ * to `MAX_PAGE_LIMIT`, default `DEFAULT_PAGE_LIMIT`) and `after` (a
+ * cursor from a `Link` header). Each may appear once; anything else is a
+ * 400 (see `queryParams`).
  */
-export function parseListQuery(params: URLSearchParams): ListQueryParams {
-  const known = ['status', 'limit', 'after']
-  for (const name of new Set(params.keys())) {
-    if (!known.includes(name)) {
-      throw new RequestError(
-        400,
-        `unknown query parameter "${name}"; known: ${known.join(', ')}`,
-      )
-    }
-    if (params.getAll(name).length > 1) {
-      throw new RequestError(400, `query parameter "${name}" given twice`)
-    }
-  }
-  const status = parseStatusFilter(params.get('status') ?? undefined)
-  const limit = parseLimit(params.get('limit') ?? undefined)
-  const after = params.get('after') ?? undefined
+export function parseListQuery(url: string): ListQueryParams {
+  const params = queryParams(url, ['status', 'limit', 'after'])
+  const status = parseStatusFilter(params['status'])
+  const limit = parseLimit(params['limit'])
+  const after = params['after']
   if (after !== undefined && !/^\d{1,18}$/.test(after)) {
     throw new RequestError(400, 'after must be a cursor from a Link header')
   }
@@ -136,6 +143,51 @@ function parseLimit(value: string | undefined): number {
   }
   return limit
 }
+
+// #region payload-size
+/** Throws a `413` if `payload`, as JSON, is over `maxBytes`. */
+function checkPayloadSize(payload: unknown, maxBytes: number): void {
+  // Too deep to serialise safely; the store refuses it with a 400.
+  if (depthOf(payload) > MAX_PAYLOAD_DEPTH) return
+  const bytes = Buffer.byteLength(JSON.stringify(payload ?? null))
+  if (bytes > maxBytes) {
+    throw new RequestError(
+      413,
+      `payload is ${bytes} bytes as JSON; at most ${maxBytes} are accepted`,
+    )
+  }
+}
+// #endregion payload-size
+
+// #region query
+/**
+ * The query parameters of `url`, one value each. A parameter given twice
+ * or in array form (`status[]=x`) is a `400`, and so is one not in
+ * `known`, when given: each would otherwise be dropped without a word.
+ */
+export function queryParams(
+  url: string,
+  known?: readonly string[],
+): Record<string, string> {
+  const params: Record<string, string> = Object.create(null)
+  for (const [name, value] of new URL(url).searchParams) {
+    const plain = name.replace(/\[.*$/, '')
+    const problem =
+      plain !== name
+        ? `is array-shaped; give one value, as ${plain}=<value>`
+        : name in params
+          ? 'is given more than once'
+          : known !== undefined && !known.includes(name)
+            ? `is not known; known: ${known.join(', ') || 'none'}`
+            : undefined
+    if (problem !== undefined) {
+      throw new RequestError(400, `query parameter "${name}" ${problem}`)
+    }
+    params[name] = value
+  }
+  return params
+}
+// #endregion query
 
 /** Parses the `status` query of `GET /jobs`; undefined means all. */
 export function parseStatusFilter(value: string | undefined): JobStatus | undefined {

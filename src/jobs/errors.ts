@@ -20,6 +20,17 @@ export class InvalidPayloadError extends Error {
   override name = 'InvalidPayloadError'
 }
 
+/** The job asks for a longer `timeout_ms` than its type allows. */
+export class TimeoutTooLongError extends Error {
+  override name = 'TimeoutTooLongError'
+  constructor(
+    readonly type: string,
+    readonly maxTimeoutMs: number,
+  ) {
+    super(`timeout_ms of a ${type} job must be at most ${maxTimeoutMs}`)
+  }
+}
+
 /** No job has this id (it never existed, or retention evicted it). */
 export class JobNotFoundError extends Error {
   override name = 'JobNotFoundError'

@@ -4,7 +4,11 @@
  * bad one is refused at once) and does the work when a worker runs it.
  */
 import { sleep } from '../concurrency/abort.ts'
-import { InvalidPayloadError, UnknownJobTypeError } from './errors.ts'
+import {
+  InvalidPayloadError,
+  TimeoutTooLongError,
+  UnknownJobTypeError,
+} from './errors.ts'
 import type { Job, NewJob } from './job.ts'
 
 // #region handler
@@ -37,6 +41,11 @@ export interface JobType {
    * they never hold every worker while other types wait.
    */
   readonly concurrency?: number
+  /**
+   * The longest `timeout_ms` a job of this type may ask for; a default
+   * above it is lowered to it. Without one, any the API allows.
+   */
+  readonly maxTimeoutMs?: number
 }
 // #endregion handler
 
@@ -74,14 +83,25 @@ export class HandlerRegistry {
 
   /**
    * Checks a new job before it is stored: throws `UnknownJobTypeError` if
-   * no handler has its type, or the handler's `InvalidPayloadError`.
+   * no handler has its type, `TimeoutTooLongError` if it asks for more
+   * time than its type allows, or the handler's `InvalidPayloadError`.
    */
   check(input: NewJob): void {
     const type = this.#types.get(input.type)
     if (type === undefined) {
       throw new UnknownJobTypeError(input.type, this.names)
     }
+    const max = type.maxTimeoutMs
+    if (max !== undefined && (input.timeout_ms ?? 0) > max) {
+      throw new TimeoutTooLongError(input.type, max)
+    }
     type.validate?.(input.payload)
+  }
+
+  /** The time limit of a `name` job that sets none: `fallback`, or less. */
+  defaultTimeoutMs(name: string, fallback: number): number {
+    const max = this.#types.get(name)?.maxTimeoutMs ?? fallback
+    return Math.min(fallback, max)
   }
 }
 
@@ -89,36 +109,48 @@ export class HandlerRegistry {
 export const MAX_SLEEP_MS = 60_000
 
 // #region sleep
+function parseSleepPayload(payload: unknown): { ms: number } {
+  const ms = isRecord(payload) ? payload['ms'] : undefined
+  if (!isIntegerIn(ms, 0, MAX_SLEEP_MS)) {
+    throw new InvalidPayloadError(
+      `sleep needs payload.ms, an integer from 0 to ${MAX_SLEEP_MS}`,
+    )
+  }
+  const other = Object.keys(payload as object).filter((key) => key !== 'ms')
+  if (other.length > 0) {
+    throw new InvalidPayloadError(`sleep: unknown payload field: ${other}`)
+  }
+  return { ms }
+}
+
 /**
  * `sleep`: simulates I/O-bound work by waiting `payload.ms` milliseconds,
  * and stops early, rejecting with the signal's reason, when it aborts.
- * With `payload.ignore_signal: true` it plays a badly written handler
- * that never looks at its signal and always sleeps its full time.
  */
 export const sleepJob: JobType = {
-  validate(payload) {
-    const ms = isRecord(payload) ? payload['ms'] : undefined
-    const ignore = isRecord(payload) ? payload['ignore_signal'] : undefined
-    if (!isIntegerIn(ms, 0, MAX_SLEEP_MS)) {
-      throw new InvalidPayloadError(
-        `sleep needs payload.ms, an integer from 0 to ${MAX_SLEEP_MS}`,
-      )
-    }
-    if (ignore !== undefined && typeof ignore !== 'boolean') {
-      throw new InvalidPayloadError('sleep: payload.ignore_signal is a boolean')
-    }
-  },
+  validate: parseSleepPayload,
   async run(job, { signal }) {
-    const { ms, ignore_signal } = job.payload as SleepPayload
-    await sleep(ms, { signal: ignore_signal === true ? undefined : signal })
+    await sleep(parseSleepPayload(job.payload).ms, { signal })
   },
+  // Twice its longest sleep: a longer limit could never matter.
+  maxTimeoutMs: 2 * MAX_SLEEP_MS,
 }
 // #endregion sleep
 
-interface SleepPayload {
-  readonly ms: number
-  readonly ignore_signal?: boolean
+// #region stubborn
+/**
+ * `stubborn`: the badly written handler the book needs, a `sleep` that
+ * never looks at its signal, so neither a timeout, a cancel nor a stop
+ * can end it early. Not in `defaultHandlers()`: only the examples and
+ * tests that show what such a handler costs register it.
+ */
+export const stubbornJob: JobType = {
+  validate: parseSleepPayload,
+  async run(job) {
+    await sleep(parseSleepPayload(job.payload).ms)
+  },
 }
+// #endregion stubborn
 
 /** The most attempts a `fail` job may be told to fail. */
 export const MAX_FAIL_TIMES = 1_000
@@ -145,6 +177,8 @@ export const failJob: JobType = {
     if (typeof times === 'number' && job.attempts > times) return
     throw new Error(`attempt ${job.attempts} failed on purpose`)
   },
+  // It fails or succeeds at once: ten seconds is more than it needs.
+  maxTimeoutMs: 10_000,
 }
 // #endregion fail
 
@@ -159,7 +193,11 @@ export function defaultHandlers(): HandlerRegistry {
     .register('fail', failJob)
 }
 
-function isIntegerIn(value: unknown, min: number, max: number): boolean {
+function isIntegerIn(
+  value: unknown,
+  min: number,
+  max: number,
+): value is number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) return false
   return value >= min && value <= max
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createApp, type AppDeps } from '../../src/http/app.ts'
-import { MAX_BODY_BYTES } from '../../src/http/validation.ts'
+import { MAX_BODY_BYTES, MAX_PAYLOAD_BYTES } from '../../src/http/validation.ts'
 import { HandlerRegistry, sleepJob } from '../../src/jobs/handlers.ts'
 import { MAX_PAYLOAD_DEPTH, type Job } from '../../src/jobs/job.ts'
 import { Backlog } from '../../src/jobs/backlog.ts'
@@ -150,24 +150,6 @@ describe('POST /jobs', () => {
     expect(await allJobs(store)).toEqual([])
   })
 
-  it('creating-too-large-unread: a body declared too large is refused before any of it is read', async () => {
-    const { app } = setup()
-    const body = countingStream(64 * 1024, 10 * MAX_BODY_BYTES)
-    const res = await app.request(
-      new Request('http://localhost/jobs', {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          'Content-Length': String(10 * MAX_BODY_BYTES),
-        },
-        body: body.stream,
-        duplex: 'half',
-      } as RequestInit),
-    )
-    expect(res.status).toBe(413)
-    expect(body.bytesPulled()).toBeLessThanOrEqual(64 * 1024)
-  })
-
   it('creating-too-large-streamed: a streamed body is read no further than the limit', async () => {
     const { app } = setup()
     const chunk = 64 * 1024
@@ -228,6 +210,66 @@ describe('POST /jobs', () => {
       error: 'the service is stopping and accepts no new jobs',
     })
     expect(await allJobs(store)).toEqual([])
+  })
+})
+
+describe('limits on a job', () => {
+  it('hostile-payload-cap: a payload over 64 KiB of JSON answers 413 and stores nothing; one of 64 KiB is accepted', async () => {
+    const { app, store } = setup()
+    // A string's JSON is its characters and two quotes.
+    const at = JSON.stringify({ type: 'noop', payload: 'x'.repeat(MAX_PAYLOAD_BYTES - 2) })
+    const over = JSON.stringify({ type: 'noop', payload: 'é'.repeat(MAX_PAYLOAD_BYTES / 2) })
+    const refused = await postJobs(app, over)
+    expect(refused.status).toBe(413)
+    expect(await refused.json()).toEqual({
+      error: `payload is ${MAX_PAYLOAD_BYTES + 2} bytes as JSON; at most ${MAX_PAYLOAD_BYTES} are accepted`,
+    })
+    expect(await allJobs(store)).toEqual([])
+    expect((await postJobs(app, at)).status).toBe(201)
+  })
+
+  it('hostile-type-max-http: a timeout_ms over its type\'s maximum answers 400; a default over it is lowered to it', async () => {
+    const handlers = new HandlerRegistry().register('capped', {
+      run: async () => {},
+      maxTimeoutMs: 1_000,
+    })
+    const { app, store } = setup({ handlers, defaultTimeoutMs: 120_000 })
+    const refused = await postJobs(app, '{"type":"capped","timeout_ms":1001}')
+    expect(refused.status).toBe(400)
+    expect(await refused.json()).toEqual({ error: 'timeout_ms of a capped job must be at most 1000' })
+    expect(await allJobs(store)).toEqual([])
+    const job = (await (await postJobs(app, '{"type":"capped"}')).json()) as Job
+    expect(job.timeout_ms).toBe(1_000)
+  })
+})
+
+describe('query parameters', () => {
+  function withMetrics() {
+    const events = new JobEvents()
+    const metrics = createJobMetrics(events)
+    return setup({ events, metrics }).app
+  }
+
+  it.each([
+    ['/jobs?status[]=pending', 'query parameter "status[]" is array-shaped; give one value, as status=<value>'],
+    ['/jobs?status[0]=pending', 'query parameter "status[0]" is array-shaped; give one value, as status=<value>'],
+    ['/jobs?status=pending&status=failed', 'query parameter "status" is given more than once'],
+    ['/jobs?statuses=pending', 'query parameter "statuses" is not known; known: status, limit, after'],
+    ['/metrics?format=json&format=prometheus', 'query parameter "format" is given more than once'],
+    ['/metrics?fmt=json', 'query parameter "fmt" is not known; known: format'],
+    ['/health?probe[]=1', 'query parameter "probe[]" is array-shaped; give one value, as probe=<value>'],
+  ])('hostile-query-shape: GET %s answers 400, never every job', async (path, error) => {
+    const app = withMetrics()
+    const res = await app.request(path)
+    expect(res.status).toBe(400)
+    expect(await res.json()).toEqual({ error })
+  })
+
+  it('takes one value of a known parameter, and ignores none', async () => {
+    const app = withMetrics()
+    expect((await app.request('/jobs?status=pending')).status).toBe(200)
+    expect((await app.request('/metrics?format=json')).status).toBe(200)
+    expect((await app.request('/health?probe=1')).status).toBe(200)
   })
 })
 
@@ -495,9 +537,9 @@ describe('GET /jobs, a page at a time', () => {
     ['limit=1001', 'limit must be an integer from 1 to 1000'],
     ['limit=ten', 'limit must be an integer from 1 to 1000'],
     ['after=xyz', 'after must be a cursor from a Link header'],
-    ['status=pending&status=failed', 'query parameter "status" given twice'],
-    ['status[]=pending', 'unknown query parameter "status[]"; known: status, limit, after'],
-    ['sort=desc', 'unknown query parameter "sort"; known: status, limit, after'],
+    ['status=pending&status=failed', 'query parameter "status" is given more than once'],
+    ['status[]=pending', 'query parameter "status[]" is array-shaped; give one value, as status=<value>'],
+    ['sort=desc', 'query parameter "sort" is not known; known: status, limit, after'],
   ])('creating-list-bad-query: ?%s answers 400', async (query, message) => {
     const { app } = setup()
     const res = await app.request(`/jobs?${query}`)

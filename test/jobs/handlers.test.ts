@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { InvalidPayloadError } from '../../src/jobs/errors.ts'
-import { defaultHandlers, failJob, sleepJob } from '../../src/jobs/handlers.ts'
+import { InvalidPayloadError, TimeoutTooLongError } from '../../src/jobs/errors.ts'
+import {
+  defaultHandlers,
+  failJob,
+  HandlerRegistry,
+  sleepJob,
+  stubbornJob,
+} from '../../src/jobs/handlers.ts'
 import { newJob, type Job } from '../../src/jobs/job.ts'
 
 const now = new Date('2030-01-01T00:00:00.000Z')
@@ -53,11 +59,56 @@ describe('the sleep job type', () => {
     await expect(run).rejects.toThrow('stop')
   })
 
-  it('with ignore_signal, sleeps its full time whatever its signal says', async () => {
+  it('hostile-no-ignore-signal: refuses a payload asking it to ignore its signal', () => {
+    expect(() => sleepJob.validate?.({ ms: 1, ignore_signal: true })).toThrow(
+      'sleep: unknown payload field: ignore_signal',
+    )
+    expect(() => sleepJob.validate?.({ ms: 1, retry: 'never' })).toThrow(
+      'sleep: unknown payload field: retry',
+    )
+    expect(() => sleepJob.validate?.({ ms: 1 })).not.toThrow()
+  })
+})
+
+describe('the stubborn job type', () => {
+  it('sleeps its full time whatever its signal says', async () => {
     const controller = new AbortController()
     controller.abort(new Error('stop'))
-    const job = { ...attempt({ ms: 0, ignore_signal: true }, 1), type: 'sleep' }
-    await expect(sleepJob.run(job, { signal: controller.signal })).resolves.toBeUndefined()
-    expect(() => sleepJob.validate?.({ ms: 1, ignore_signal: 'yes' })).toThrow(InvalidPayloadError)
+    const job = { ...attempt({ ms: 0 }, 1), type: 'stubborn' }
+    await expect(stubbornJob.run(job, { signal: controller.signal })).resolves.toBeUndefined()
+    expect(() => stubbornJob.validate?.({ ms: -1 })).toThrow(InvalidPayloadError)
+  })
+
+  it('hostile-stubborn-not-default: is not among the default types: no client can ask for it', () => {
+    expect(defaultHandlers().get('stubborn')).toBeUndefined()
+    expect(() => defaultHandlers().check({ type: 'stubborn', payload: { ms: 1 } })).toThrow(
+      'unknown job type "stubborn"',
+    )
+  })
+})
+
+describe('a per-type maximum timeout', () => {
+  const registry = new HandlerRegistry()
+    .register('capped', { run: async () => {}, maxTimeoutMs: 1_000 })
+    .register('open', { run: async () => {} })
+
+  it('hostile-type-max-timeout: a job asking for more than its type allows is refused', () => {
+    expect(() => registry.check({ type: 'capped', timeout_ms: 1_001 })).toThrow(TimeoutTooLongError)
+    expect(() => registry.check({ type: 'capped', timeout_ms: 1_001 })).toThrow(
+      'timeout_ms of a capped job must be at most 1000',
+    )
+    expect(() => registry.check({ type: 'capped', timeout_ms: 1_000 })).not.toThrow()
+    expect(() => registry.check({ type: 'open', timeout_ms: 3_600_000 })).not.toThrow()
+  })
+
+  it('hostile-type-max-default: a default above the cap is lowered to it', () => {
+    expect(registry.defaultTimeoutMs('capped', 120_000)).toBe(1_000)
+    expect(registry.defaultTimeoutMs('capped', 500)).toBe(500)
+    expect(registry.defaultTimeoutMs('open', 120_000)).toBe(120_000)
+    expect(registry.defaultTimeoutMs('unknown', 120_000)).toBe(120_000)
+  })
+
+  it('caps sleep at twice its longest sleep, and fail at 10 s', () => {
+    expect([sleepJob.maxTimeoutMs, failJob.maxTimeoutMs]).toEqual([120_000, 10_000])
   })
 })

@@ -6,7 +6,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Job } from '../../src/jobs/job.ts'
 import { freshDataDir, type DataDir } from '../support/data-dir.ts'
-import { postJob, startListening, startService, type ServiceProcess } from './service-process.ts'
+import {
+  compiledMain,
+  postJob,
+  startListening,
+  startService,
+  type ServiceProcess,
+} from './service-process.ts'
 
 let services: ServiceProcess[] = []
 let data: DataDir | undefined
@@ -19,7 +25,10 @@ afterEach(async () => {
 })
 
 async function started(env: Record<string, string>) {
-  const run = await startListening({ WORKER_COUNT: '4', JOB_QUEUE_CAPACITY: '10000', ...env })
+  const run = await startListening(
+    { WORKER_COUNT: '4', JOB_QUEUE_CAPACITY: '10000', ...env },
+    compiledMain(),
+  )
   services.push(run.service)
   return run
 }
@@ -161,7 +170,7 @@ describe('the embedded server', () => {
   it('durable-one-service-per-dir: a second service on a data directory in use stops at once with a clear error', async () => {
     data = await freshDataDir()
     const first = await started({ DATA_DIR: data.dir })
-    const second = startService({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: data.dir })
+    const second = startService({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: data.dir }, compiledMain())
     services.push(second)
     expect(await second.exited).toBe(1)
     const failure = second.events.find((e) => e.event === 'start_failed')

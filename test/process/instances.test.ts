@@ -7,7 +7,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Job } from '../../src/jobs/job.ts'
 import { PostgresStore } from '../../src/jobs/store/postgres.ts'
 import { useTestDatabase } from '../support/database.ts'
-import { postJob, startListening, type LogEvent, type ServiceProcess } from './service-process.ts'
+import {
+  compiledMain,
+  postJob,
+  startListening,
+  type LogEvent,
+  type ServiceProcess,
+} from './service-process.ts'
 
 const db = useTestDatabase()
 let services: ServiceProcess[] = []
@@ -23,12 +29,10 @@ afterEach(async () => {
 
 /** An instance on the shared database. */
 async function instance(env: Record<string, string> = {}) {
-  const run = await startListening({
-    DATABASE_URL: db.url,
-    WORKER_COUNT: '4',
-    JOB_QUEUE_CAPACITY: '100000',
-    ...env,
-  })
+  const run = await startListening(
+    { DATABASE_URL: db.url, WORKER_COUNT: '4', JOB_QUEUE_CAPACITY: '100000', ...env },
+    compiledMain(),
+  )
   services.push(run.service)
   const id = run.service.events.find((e) => e.event === 'recovered')?.['instance_id'] as string
   return { ...run, id }
@@ -55,8 +59,8 @@ async function withStore<T>(read: (store: PostgresStore) => Promise<T>): Promise
 describe('many instances, one queue', () => {
   it('instances-sigkill-one: three instances share 500 jobs; SIGKILL one mid-work and the others rescue and finish its jobs, each outcome recorded once', async () => {
     const env = {
-      JOB_LEASE: '900ms',
-      RESCUE_INTERVAL: '100ms',
+      JOB_LEASE: '2s',
+      RESCUE_INTERVAL: '200ms',
       POLL_INTERVAL: '200ms',
       RETRY_BASE_MS: '10',
       RETRY_MAX_MS: '50',

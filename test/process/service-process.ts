@@ -1,10 +1,14 @@
-// Runs `src/main.ts` (what `npm start` runs) as a child process and reads
-// its JSON log lines as events, so a test waits for what the service says
-// it did instead of sleeping.
+// Runs the service as a child process (by default `src/main.ts` under
+// tsx, as `npm start` runs it; or another command, such as the compiled
+// `node dist/main.js`, or `npm start` itself) and reads its JSON log lines
+// as events, so a test waits for what the service says it did instead of
+// sleeping.
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { inject } from 'vitest'
 import { Channel } from '../../src/concurrency/channel.ts'
 import type { Job } from '../../src/jobs/job.ts'
 
@@ -32,12 +36,47 @@ export interface ServiceProcess {
   kill(): Promise<void>
 }
 
-/** Starts the service with `env` added to this process's environment. */
-export function startService(env: Record<string, string>): ServiceProcess {
-  const child = spawnChild(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/** A command that runs the service, from the project's root. */
+export interface ServiceCommand {
+  readonly file: string
+  readonly args: readonly string[]
+  /** In a process group of its own (its pid is the group's id). */
+  readonly detached?: boolean
+}
+
+/** `src/main.ts` under tsx's loader: what `npm start` runs. */
+export const SOURCE_MAIN: ServiceCommand = {
+  file: process.execPath,
+  args: ['--import', 'tsx', 'src/main.ts'],
+}
+
+/**
+ * The compiled service (`node dist/main.js`, built once per run by
+ * test/setup/build.ts): what process managers run, and twice as quick to
+ * start as tsx, for the tests that start many processes.
+ */
+export function compiledMain(): ServiceCommand {
+  return { file: process.execPath, args: [path.join(inject('distDir'), 'main.js')] }
+}
+
+/** A test's own entry, `test/process/<name>.ts`, under tsx's loader. */
+export function testEntry(name: string): ServiceCommand {
+  return { file: process.execPath, args: ['--import', 'tsx', `test/process/${name}.ts`] }
+}
+
+/**
+ * Starts the service with `env` added to this process's environment.
+ * Lines on stdout that are not JSON (npm's banner) are kept apart.
+ */
+export function startService(
+  env: Record<string, string>,
+  command: ServiceCommand = SOURCE_MAIN,
+): ServiceProcess {
+  const child = spawnChild(command.file, [...command.args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: command.detached ?? false,
   })
   const events: LogEvent[] = []
   const lines = new Channel<LogEvent>(Number.MAX_SAFE_INTEGER)
@@ -47,6 +86,7 @@ export function startService(env: Record<string, string>): ServiceProcess {
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk))
   const reader = createInterface({ input: child.stdout! })
   reader.on('line', (line) => {
+    if (!line.startsWith('{')) return
     const event = JSON.parse(line) as LogEvent
     events.push(event)
     lines.trySend(event)
@@ -96,10 +136,11 @@ export function startService(env: Record<string, string>): ServiceProcess {
  */
 export async function startListening(
   env: Record<string, string> = {},
+  command: ServiceCommand = SOURCE_MAIN,
 ): Promise<{ service: ServiceProcess; url: string }> {
   const durable = 'STORE' in env || 'DATA_DIR' in env || 'DATABASE_URL' in env
   const store: Record<string, string> = durable ? {} : { STORE: 'memory' }
-  const service = startService({ PORT: '0', HOST: '127.0.0.1', ...store, ...env })
+  const service = startService({ PORT: '0', HOST: '127.0.0.1', ...store, ...env }, command)
   const { url } = await service.waitFor((e) => e.event === 'listening')
   return { service, url: url as string }
 }

@@ -4,7 +4,15 @@
 import { Agent, request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { freshDataDir, type DataDir } from '../support/data-dir.ts'
-import { postJob, startListening, type LogEvent, type ServiceProcess } from './service-process.ts'
+import {
+  compiledMain,
+  postJob,
+  startListening,
+  testEntry,
+  type LogEvent,
+  type ServiceCommand,
+  type ServiceProcess,
+} from './service-process.ts'
 
 let service: ServiceProcess | undefined
 let data: DataDir | undefined
@@ -16,8 +24,8 @@ afterEach(async () => {
   data = undefined
 })
 
-async function started(env: Record<string, string> = {}) {
-  const run = await startListening(env)
+async function started(env: Record<string, string> = {}, command: ServiceCommand = compiledMain()) {
+  const run = await startListening(env, command)
   service = run.service
   return run
 }
@@ -67,15 +75,14 @@ describe('SIGTERM while jobs run', () => {
     const ran = ended('job_started')
     expect(ended('job_completed').sort()).toEqual([...ran].sort())
     expect(ran.length).toBeGreaterThanOrEqual(2)
-    // The jobs that finished during the stop: those completed after it
-    // began (on a loaded machine, the first ones may end before it does).
+    // The report counts the jobs that were running when the stop began.
     const stopAt = service.events.findIndex((e) => e.event === 'stopping')
-    const finishedInStop = service.events
+    const finishedDuringStop = service.events
       .slice(stopAt)
       .filter((e) => e.event === 'job_completed').length
-    expect(finishedInStop).toBeGreaterThanOrEqual(1)
+    expect(finishedDuringStop).toBeGreaterThanOrEqual(1)
     expect(report(service)).toMatchObject({
-      jobs_finished: finishedInStop,
+      jobs_finished: finishedDuringStop,
       jobs_interrupted: 0,
       jobs_abandoned: [],
       jobs_lost: 0,
@@ -158,15 +165,12 @@ describe('requests during the stop', () => {
 
 describe('the deadline', () => {
   it('shutdown-abandoned: a job that ignores its signal is reported abandoned, and the process still exits, non-zero', async () => {
-    const { service, url } = await started({
-      WORKER_COUNT: '1',
-      SHUTDOWN_TIMEOUT: '200ms',
-      SHUTDOWN_GRACE: '200ms',
-    })
-    const { status, job } = await postJob(url, {
-      type: 'sleep',
-      payload: { ms: 60_000, ignore_signal: true },
-    })
+    // `stubborn` jobs ignore their signal; only this entry registers them.
+    const { service, url } = await started(
+      { WORKER_COUNT: '1', SHUTDOWN_TIMEOUT: '200ms', SHUTDOWN_GRACE: '200ms' },
+      testEntry('stubborn-main'),
+    )
+    const { status, job } = await postJob(url, { type: 'stubborn', payload: { ms: 60_000 } })
     expect(status).toBe(201)
     await service.waitFor(startedJob(job.id))
     service.child.kill('SIGTERM')
