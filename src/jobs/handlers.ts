@@ -29,7 +29,9 @@ export type Handler = (
   job: Job,
   context: HandlerContext,
 ) => Promise<unknown>
+// #endregion handler
 
+// #region job-type
 /** A job type: how to check its payload, and how to run it. */
 export interface JobType {
   /** Throws `InvalidPayloadError` when a payload does not suit the type. */
@@ -47,7 +49,7 @@ export interface JobType {
    */
   readonly maxTimeoutMs?: number
 }
-// #endregion handler
+// #endregion job-type
 
 /** The job types a service knows, by name. */
 export class HandlerRegistry {
