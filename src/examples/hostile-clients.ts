@@ -17,6 +17,7 @@ export async function main(out: Out): Promise<void> {
     loadConfig({
       PORT: '0',
       LOG_LEVEL: 'silent',
+      STORE: 'memory',
       HTTP_HEADERS_TIMEOUT: '500ms',
       HTTP_MAX_CONNECTIONS: '2',
       API_TOKEN: token,
