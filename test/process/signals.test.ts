@@ -81,7 +81,7 @@ describe('node dist/main.js, as a process manager runs it', () => {
     const first = await startListening({}, dist())
     service = first.service
     const port = new URL(first.url).port
-    const second = startService({ PORT: port, HOST: '127.0.0.1' }, dist())
+    const second = startService({ PORT: port, HOST: '127.0.0.1', STORE: 'memory' }, dist())
     try {
       expect(await second.exited).toBe(1)
       expect(second.events).toContainEqual(
