@@ -17,7 +17,7 @@ export interface Config {
   readonly port: number
   /** `WORKER_COUNT`: workers sharing the queue (default 10). */
   readonly workerCount: number
-  /** `JOB_QUEUE_CAPACITY`: job ids the queue holds (default 100). */
+  /** `JOB_QUEUE_CAPACITY`: jobs that may wait before 429 (10,000). */
   readonly queueCapacity: number
   /** `JOB_RETENTION`: finished jobs the store keeps (default 10,000). */
   readonly retention: number
@@ -100,9 +100,11 @@ interface IntegerSpec {
 export const INTEGER_VARIABLES = {
   port: { name: 'PORT', fallback: 8080, min: 0, max: 65_535 },
   workerCount: { name: 'WORKER_COUNT', fallback: 10, min: 1, max: 1_000 },
+  // Waiting jobs are rows, not memory: the original's 100 (a channel's
+  // capacity) would refuse jobs a table holds easily.
   queueCapacity: {
     name: 'JOB_QUEUE_CAPACITY',
-    fallback: 100,
+    fallback: 10_000,
     min: 1,
     max: 1_000_000,
   },

@@ -8,7 +8,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       port: 8080,
       workerCount: 10,
-      queueCapacity: 100,
+      queueCapacity: 10_000,
       retention: 10_000,
       shutdownTimeoutMs: 10_000,
       shutdownGraceMs: 1_000,
