@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { spawn } from '../../src/concurrency/task.ts'
 import { HandlerRegistry } from '../../src/jobs/handlers.ts'
@@ -169,20 +167,6 @@ describe('runWorker', () => {
     const job = await store.create({ type: 'sync', max_retries: 0 })
     const done = await processJob({ name: 'w', store, queue: createJobQueue(1), handlers }, job.id)
     expect(done).toMatchObject({ status: 'failed', last_error: 'thrown at once' })
-  })
-})
-
-describe('the job domain', () => {
-  it('worker-knows-no-http: no file under src/jobs imports HTTP code', () => {
-    const dir = join(import.meta.dirname, '../../src/jobs')
-    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'))
-    expect(files).toContain('worker.ts')
-    for (const file of files) {
-      const imports = readFileSync(join(dir, file), 'utf8').match(/from '[^']+'/g) ?? []
-      for (const line of imports) {
-        expect(line, file).not.toMatch(/hono|\/http\/|node:http|\.\.\/service/)
-      }
-    }
   })
 })
 
