@@ -36,9 +36,9 @@ export type Received<T> =
 
 /**
  * The error of `send` (a rejection), `trySend` and `close()` (thrown) on a
- * closed channel: the cases where Go panics. It is a bug in the caller (only the sender that
- * owns the channel should close it, once, after its last send), so it is
- * thrown rather than reported as a value.
+ * closed channel: the cases where Go panics. It is a bug in the caller
+ * (only the sender that owns the channel should close it, once, after its
+ * last send), so it is thrown rather than reported as a value.
  */
 export class ChannelClosedError extends Error {
   override name = 'ChannelClosedError'

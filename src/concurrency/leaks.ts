@@ -241,7 +241,8 @@ function siteOf(
   const parent = current.resources.get(resource.trigger)
   if (parent === undefined) return 'inside Node (no user frame)'
   const by = KINDS[parent.type] ?? parent.type
-  return `${siteOf(current, parent, stackLocations(parent.origins[0]?.stack))} (by the ${by})`
+  const parentLocations = stackLocations(parent.origins[0]?.stack)
+  return `${siteOf(current, parent, parentLocations)} (by the ${by})`
 }
 
 // Where a server listens or a socket connects: it tells leaks apart when

@@ -364,6 +364,24 @@ describe('TaskGroup', () => {
     await expect(group.wait()).rejects.toBe(reason)
   })
 
+  it('still follows its owner’s signal while some of its tasks remain', async () => {
+    const owner = new AbortController()
+    const group = new TaskGroup({ signal: owner.signal })
+    const gate = deferred()
+    const first = group.spawn('first', () => gate.promise)
+    const second = group.spawn('second', (signal) =>
+      new Promise<unknown>((resolve) => {
+        signal.addEventListener('abort', () => resolve(signal.reason))
+      }),
+    )
+    gate.resolve()
+    await first
+    owner.abort('shutdown')
+    expect(second.signal.aborted).toBe(true)
+    await expect(second).resolves.toBe('shutdown')
+    await group.wait()
+  })
+
   it('follows its owner’s signal only while it has tasks', async () => {
     const owner = new AbortController()
     const group = new TaskGroup({ signal: owner.signal })

@@ -3,6 +3,7 @@
 // git-ignored) to test/mutation/results/<target>.json (committed).
 //
 //   tsx test/mutation/summarize.ts [target]     (npm run mutants does it)
+import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -47,6 +48,8 @@ export interface Counts {
 export interface MutationSummary {
   target: string
   date: string
+  /** The commit the mutants were made from (`+` if the tree had changes). */
+  commit: string
   machine: string
   total: Counts
   files: Array<{ file: string } & Counts>
@@ -81,12 +84,18 @@ function count(mutants: ReportMutant[]): Counts {
   }
 }
 
-export function summarize(target: string, report: Report, date: Date): MutationSummary {
+export function summarize(
+  target: string,
+  report: Report,
+  date: Date,
+  commit: string,
+): MutationSummary {
   const entries = Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))
   const all = entries.flatMap(([, file]) => file.mutants)
   return {
     target,
     date: date.toISOString(),
+    commit,
     machine: `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.versions.node}`,
     total: count(all),
     files: entries.map(([file, { mutants }]) => ({ file, ...count(mutants) })),
@@ -111,7 +120,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const report = JSON.parse(
     readFileSync(new URL(`.results/mutation/${target}.json`, root), 'utf8'),
   ) as Report
-  const summary = summarize(target, report, new Date())
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { encoding: 'utf8' }).trim()
+  const changed = git('status', '--porcelain', 'src', `test/${target}`)
+  const dirty = changed === '' ? '' : '+'
+  const commit = `${git('rev-parse', '--short', 'HEAD')}${dirty}`
+  const summary = summarize(target, report, new Date(), commit)
   const out = new URL(`test/mutation/results/${target}.json`, root)
   writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`)
   const { score, killedPercent, mutants } = summary.total
