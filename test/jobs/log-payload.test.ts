@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Channel } from '../../src/concurrency/channel.ts'
-import type { Config } from '../../src/config.ts'
+import { loadConfig, type Config } from '../../src/config.ts'
 import type { JobEvent, JobEventName } from '../../src/jobs/events.ts'
 import type { Job } from '../../src/jobs/job.ts'
 import { createLogger } from '../../src/jobs/log.ts'
@@ -10,7 +10,10 @@ import { createService, type Service } from '../../src/service.ts'
 // A value no log line has any reason to hold, unless it copied a payload.
 const SENTINEL = 'sentinel-7f3a9c2e'
 
+// The defaults, with the store in memory (STORE, where the service has
+// more than one), and what this test needs.
 const config: Config = {
+  ...loadConfig({ STORE: 'memory' }),
   host: '127.0.0.1',
   port: 0,
   workerCount: 2,
@@ -19,9 +22,8 @@ const config: Config = {
   shutdownTimeoutMs: 0, // a stop aborts whatever still runs: one more path
   shutdownGraceMs: 1_000,
   jobTimeoutMs: 600_000,
-  retryBaseMs: 600_000,
+  retryBaseMs: 600_000, // a retried job waits: it is canceled while it waits
   retryMaxMs: 600_000,
-  sweeperIntervalMs: 600_000,
   cpuPoolSize: 1,
   logLevel: 'silent',
 }
