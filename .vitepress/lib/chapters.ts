@@ -44,7 +44,7 @@ export const parts: Array<{ title: string; pages: string[] }> = [
   },
   {
     title: 'Reference',
-    pages: ['go-to-typescript', 'http-api', 'configuration', 'claims', 'performance']
+    pages: ['go-to-typescript', 'http-api', 'configuration', 'claims', 'performance', 'mutation-testing']
       .map((p) => `reference/${p}`),
   },
 ]
