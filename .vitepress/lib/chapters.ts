@@ -27,7 +27,7 @@ export const parts: Array<{ title: string; pages: string[] }> = [
   },
   {
     title: 'Reference',
-    pages: ['go-to-typescript', 'http-api', 'configuration', 'claims', 'performance']
+    pages: ['go-to-typescript', 'http-api', 'configuration', 'pictures', 'claims', 'performance']
       .map((p) => `reference/${p}`),
   },
 ]
