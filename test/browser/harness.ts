@@ -1,6 +1,6 @@
 // What the browser tests stand on: the built site served on 127.0.0.1,
 // Debian's Chromium driven by playwright-core, and the list of pages.
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
@@ -35,12 +35,13 @@ export async function serveSite(): Promise<Site> {
     )
   }
   const files = sirv(distDir, { extensions: ['html'], dev: false, etag: true })
-  const notFound = sirv(distDir, { dev: false })
+  const notFound = readFileSync(path.join(distDir, '404.html'))
   const server = http.createServer((req, res) => {
     files(req, res, () => {
-      res.statusCode = 404
-      req.url = '/404.html'
-      notFound(req, res, () => void res.end())
+      // A missing page or file is a 404, as on a real host (sirv would
+      // answer 200 if asked to serve 404.html itself).
+      res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' })
+      res.end(notFound)
     })
   })
   await new Promise<void>((resolve, reject) => {

@@ -6,6 +6,7 @@
 // build`; see vitest.browser.config.ts.
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { AxeBuilder } from '@axe-core/playwright'
 import PQueue from 'p-queue'
 import type { Browser, BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -17,7 +18,7 @@ import { chapterTimeline } from '../../.vitepress/pictures/shutdown.ts'
 import { TRANSITIONS } from '../../src/jobs/job.ts'
 import { checkClaims } from '../docs/check-claims.ts'
 import { artifactsDir, desktop, launchBrowser, serveSite, sitePages, type Site } from './harness.ts'
-import { minContrast, visit, type Visit } from './visit.ts'
+import { minContrast, visit, wcagTags, type Visit } from './visit.ts'
 
 /**
  * Pages whose code or output blocks are still wider than the column at
@@ -119,6 +120,28 @@ describe('every page of the sidebar', () => {
 
   it.each(pages)('%s does not scroll sideways at 375 px', (p) => {
     expect(at(p).phoneOverflow).toBeLessThanOrEqual(0)
+  })
+})
+
+describe('dark mode', () => {
+  // The book's own components, and one chapter for the theme around them.
+  const own = ['/', '/guide/channels', '/reference/pictures', '/reference/claims', '/reference/performance']
+
+  it.each(own)('%s passes axe in dark mode too', async (p) => {
+    const dark = await browser.newContext({ viewport: desktop, colorScheme: 'dark' })
+    try {
+      const page = await dark.newPage()
+      await page.goto(`${site.url}${p}`)
+      await page.waitForLoadState('networkidle')
+      expect(await page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(true)
+      const results = await new AxeBuilder({ page })
+        .withTags(wcagTags)
+        .exclude('.vp-doc div[class*="language-"] pre > code')
+        .analyze()
+      expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([])
+    } finally {
+      await dark.close()
+    }
   })
 })
 
