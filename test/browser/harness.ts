@@ -1,6 +1,6 @@
 // What the browser tests stand on: the built site served on 127.0.0.1,
 // Debian's Chromium driven by playwright-core, and the list of pages.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
@@ -88,4 +88,34 @@ export async function launchBrowser(): Promise<Browser> {
       '--no-first-run',
     ],
   })
+}
+
+/**
+ * CPU seconds used by the processes below this one (the browser's), living
+ * and reaped, read from /proc: what the step costs the machine, whatever
+ * else the machine is doing. Linux only; 0 elsewhere.
+ */
+export function childrenCpuSeconds(): number {
+  if (!existsSync('/proc/self/stat')) return 0
+  const parent = new Map<number, number>()
+  const ticks = new Map<number, number>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      // After "pid (comm) ": state ppid ... utime(11) stime(12) cutime(13) cstime(14).
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number)
+      parent.set(Number(entry), f[1]!)
+      ticks.set(Number(entry), f[11]! + f[12]! + f[13]! + f[14]!)
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  let total = 0
+  for (const [pid, t] of ticks) {
+    let p = parent.get(pid) ?? 0
+    while (p > 1 && p !== process.pid) p = parent.get(p) ?? 0
+    if (p === process.pid) total += t
+  }
+  return total / 100 // USER_HZ is 100 on Linux
 }

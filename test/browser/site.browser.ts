@@ -17,7 +17,15 @@ import { jobPath } from '../../.vitepress/pictures/job-path.ts'
 import { chapterTimeline } from '../../.vitepress/pictures/shutdown.ts'
 import { TRANSITIONS } from '../../src/jobs/job.ts'
 import { checkClaims } from '../docs/check-claims.ts'
-import { artifactsDir, desktop, launchBrowser, serveSite, sitePages, type Site } from './harness.ts'
+import {
+  artifactsDir,
+  childrenCpuSeconds,
+  desktop,
+  launchBrowser,
+  serveSite,
+  sitePages,
+  type Site,
+} from './harness.ts'
 import { minContrast, visit, wcagTags, type Visit } from './visit.ts'
 
 /**
@@ -60,6 +68,8 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
+  const browserCpu = childrenCpuSeconds()
+  const { user, system } = process.cpuUsage()
   await browser?.close()
   await site?.close()
   const all = [...visits.values()]
@@ -74,7 +84,8 @@ afterAll(async () => {
     `browser: ${all.length} pages, ${links} links, ${hovers} hover tokens, ` +
       `${all.reduce((n, v) => n + v.axe.length, 0)} axe violations, ` +
       `${all.reduce((n, v) => n + v.overflowing.length, 0)} overflowing blocks, ` +
-      `${Math.round(performance.now() - started)} ms`,
+      `${Math.round(performance.now() - started)} ms; CPU: browser ${browserCpu.toFixed(1)} s, ` +
+      `tests ${((user + system) / 1e6).toFixed(1)} s`,
   )
 })
 
