@@ -12,6 +12,8 @@ export default defineConfig({
     fileParallelism: false,
     reporters: ['default', ['json', { outputFile: '.results/browser.json' }]],
     testTimeout: 30_000,
-    hookTimeout: 180_000,
+    // The whole site is visited in one beforeAll: 90 to 150 CPU-seconds
+    // (measured), so a minute or more on 2 cores, three when shared.
+    hookTimeout: 480_000,
   },
 })

@@ -51,17 +51,15 @@ export function jobPathDot(path = jobPath): string {
 }
 
 export function jobPathAlt(path = jobPath): string {
-  const step = (id: string) => path.steps.find((s) => s.id === id)!
-  const said = new Set<string>()
-  const parts: string[] = []
-  for (const [from, to] of path.edges) {
-    for (const id of [from, to]) {
-      if (said.has(id)) continue
-      said.add(id)
-      parts.push(`${step(id).by}: ${step(id).label}`)
-    }
-  }
-  return `A job's path, step by step: ${parts.join('; then ')}.`
+  const by = (id: string) => path.steps.find((s) => s.id === id)!.by
+  const steps = path.steps.map((s, i) => `${i + 1}. ${s.by}: ${s.label}`)
+  // Where the path forks, say so: the list alone reads as one line.
+  const forks = path.steps
+    .map((s) => ({ s, next: path.edges.filter(([from]) => from === s.id).map(([, to]) => by(to)) }))
+    .filter(({ next }) => next.length > 1)
+    .map(({ s, next }) => `${s.by} feed both ${next.slice(0, -1).join(', ')} and ${next.at(-1)}`)
+    .map((sentence) => sentence[0]!.toUpperCase() + sentence.slice(1))
+  return `A job's path, step by step: ${steps.join('; ')}.${forks.length ? ` ${forks.join('; ')}.` : ''}`
 }
 
 export async function jobPathPicture(): Promise<{ svg: string; alt: string }> {

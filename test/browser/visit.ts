@@ -91,9 +91,9 @@ export async function visit(
   }
   try {
     await page.setViewportSize(desktop)
-    const response = await page.goto(base + path, { waitUntil: 'load', timeout: 30_000 })
+    const response = await page.goto(base + path, { waitUntil: 'load', timeout: 60_000 })
     // Hydrated: Vue has made the twoslash tokens interactive (or there are none).
-    await page.waitForLoadState('networkidle', { timeout: 15_000 })
+    await page.waitForLoadState('networkidle', { timeout: 30_000 })
     step('load')
     const facts = await page.evaluate(readPage)
     step('read')
