@@ -44,7 +44,15 @@ export const parts: Array<{ title: string; pages: string[] }> = [
   },
   {
     title: 'Reference',
-    pages: ['go-to-typescript', 'http-api', 'configuration', 'claims', 'performance', 'mutation-testing']
+    pages: [
+      'go-to-typescript',
+      'http-api',
+      'configuration',
+      'pictures',
+      'claims',
+      'performance',
+      'mutation-testing',
+    ]
       .map((p) => `reference/${p}`),
   },
 ]
