@@ -181,6 +181,8 @@ export interface Region {
   before: string[]
   body: string[]
   after: string[]
+  /** 1-based line, in the file, of the region's first shown line. */
+  line: number
 }
 
 /** Splits a file around a named region; throws a message fit for a reader. */
@@ -198,6 +200,7 @@ export function readRegion(file: string, region: string): Region {
     before: lines.slice(0, start).filter((l) => !anyRegionMarker.test(l)),
     body: dedent(body),
     after: lines.slice(end + 1).filter((l) => !anyRegionMarker.test(l)),
+    line: start + 2 + lines.slice(start + 1, end).findIndex((l) => !anyRegionMarker.test(l)),
   }
 }
 

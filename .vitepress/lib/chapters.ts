@@ -38,7 +38,15 @@ export const parts: Array<{ title: string; pages: string[] }> = [
   },
   {
     title: 'Reference',
-    pages: ['go-to-typescript', 'http-api', 'configuration', 'claims', 'performance']
+    pages: [
+      'go-to-typescript',
+      'http-api',
+      'configuration',
+      'pictures',
+      'claims',
+      'performance',
+      'mutation-testing',
+    ]
       .map((p) => `reference/${p}`),
   },
 ]

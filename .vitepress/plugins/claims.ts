@@ -4,7 +4,12 @@
 // "not run", never "verified".
 import container from 'markdown-it-container'
 import type { MarkdownRenderer as MarkdownIt } from 'vitepress'
-import { claimStatus, loadResults, type ClaimStatus } from '../lib/results.ts'
+import {
+  claimStatus,
+  loadResults,
+  type ClaimStatus,
+  type TestResult,
+} from '../lib/results.ts'
 
 type Plugin = (md: MarkdownIt, name: string, options: object) => void
 
@@ -40,21 +45,51 @@ export function claimsPlugin(md: MarkdownIt): void {
           break
         }
       }
-      const { tests } = claimAt(tokens[open]!.info)
-      const proofs = tests
-        .map(
-          (t) =>
-            `<li><code>${esc(t.file)}:${t.line ?? '?'}</code> ` +
-            `<span class="claim-test-title">${esc(t.title)}</span> ` +
-            `<span class="claim-test-status">${t.status}</span></li>`,
-        )
-        .join('')
-      const proved = tests.length === 0
-        ? '<div class="claim-proof">no test result for this claim</div>'
-        : `<div class="claim-proof">Proved by:<ul>${proofs}</ul></div>`
-      return `</div>${proved}</div>\n`
+      const { tests, status } = claimAt(tokens[open]!.info)
+      return `</div>${proofList(tests, status)}</div>\n`
     },
   })
+}
+
+/**
+ * The tests behind a claim, grouped by file, in a `<details>` that stays
+ * closed while they all passed and opens when one failed or did not run.
+ */
+export function proofList(tests: TestResult[], status: ClaimStatus): string {
+  if (tests.length === 0) {
+    return '<div class="claim-proof">no test result for this claim</div>'
+  }
+  // One row per test of a file; the cases of one `it.each` share a row.
+  const files = new Map<string, Map<string, TestResult[]>>()
+  for (const t of tests) {
+    const rows = files.get(t.file) ?? new Map<string, TestResult[]>()
+    const key = `${t.line ?? '?'} ${t.title}`
+    rows.set(key, [...(rows.get(key) ?? []), t])
+    files.set(t.file, rows)
+  }
+  const row = (cases: TestResult[]): string => {
+    const t = cases[0]!
+    const times = cases.length > 1 ? ` <span class="claim-test-cases">×${cases.length}</span>` : ''
+    const bad = [...new Set(cases.map((c) => c.status).filter((s) => s !== 'passed'))]
+    const state = bad.length === 0 ? '' : ` <span class="claim-test-status">${esc(bad.join(', '))}</span>`
+    return (
+      `<li><span class="claim-test-line">:${t.line ?? '?'}</span> ` +
+      `<span class="claim-test-title">${esc(t.title)}</span>${times}${state}</li>`
+    )
+  }
+  const groups = [...files]
+    .map(([file, rows]) => `<li><code>${esc(file)}</code><ul>${[...rows.values()].map(row).join('')}</ul></li>`)
+    .join('')
+  const count = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`
+  const summary =
+    `Proved by ${count(tests.length, 'test')}` +
+    (files.size > 1 ? ` in ${count(files.size, 'file')}` : '') +
+    (status === 'verified' ? ', all passed' : '')
+  const open = status === 'verified' ? '' : ' open'
+  return (
+    `<details class="claim-proof"${open}><summary>${summary}</summary>` +
+    `<ul class="claim-proof-files">${groups}</ul></details>`
+  )
 }
 
 function claimAt(info: string) {

@@ -9,7 +9,9 @@
 //   region is missing or the region is empty;
 // - for `twoslash`, gives twoslash the whole file with `---cut-before---` and
 //   `---cut-after---` around the region, under a sibling file name so that
-//   relative imports resolve and the real module stays visible.
+//   relative imports resolve and the real module stays visible;
+// - names the shown file and line above the block (`src/x.ts:12`), a link
+//   when a source URL is configured.
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { MarkdownRenderer as MarkdownIt } from 'vitepress'
@@ -29,7 +31,36 @@ interface Env {
   includes?: string[]
 }
 
-export function snippetsPlugin(md: MarkdownIt): void {
+export interface SnippetsOptions {
+  /** Where `src/x.ts` can be read: `${sourceUrl}src/x.ts#L12`. */
+  sourceUrl?: string | undefined
+}
+
+/** What a snippet's fence token carries for the renderer. */
+interface Shown {
+  /** Path from the project root, e.g. `src/jobs/job.ts`. */
+  file: string
+  region: string | undefined
+  /** 1-based line of the first shown line in the file. */
+  line: number
+}
+
+export function snippetsPlugin(md: MarkdownIt, options: SnippetsOptions = {}): void {
+  const render = md.renderer.rules.fence!
+  md.renderer.rules.fence = (tokens, idx, opts, env, self) => {
+    const shown = (tokens[idx]!.meta as { shown?: Shown } | null)?.shown
+    const html = render(tokens, idx, opts, env, self)
+    if (shown === undefined) return html
+    const where = `${shown.file}:${shown.line}`
+    const name = options.sourceUrl
+      ? `<a href="${esc(`${options.sourceUrl}${shown.file}#L${shown.line}`)}"><code>${esc(where)}</code></a>`
+      : `<code>${esc(where)}</code>`
+    const source = shown.region === undefined ? shown.file : `${shown.file}#${shown.region}`
+    return (
+      `<div class="book-fence book-source" data-source="${esc(source)}">` +
+      `<div class="book-fence-label">${name}</div>${html}</div>`
+    )
+  }
   md.block.ruler.before('snippet', 'book_snippet', (state, startLine, _end, silent) => {
     const start = state.bMarks[startLine]! + state.tShift[startLine]!
     const line = state.src.slice(start, state.eMarks[startLine])
@@ -57,6 +88,16 @@ function pushFence(state: StateBlock, startLine: number, ref: SnippetRef): void 
   token.map = [startLine, startLine + 1]
   token.info = ref.twoslash ? `${ref.lang} twoslash` : ref.lang
   token.content = ref.twoslash ? twoslashSource(ref) : plainSource(ref)
+  const shown: Shown = {
+    file: path.relative(root, ref.file).split(path.sep).join('/'),
+    region: ref.region,
+    line: ref.region === undefined ? 1 : readRegion(ref.file, ref.region).line,
+  }
+  token.meta = { shown }
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;')
 }
 
 function plainSource(ref: SnippetRef): string {

@@ -5,6 +5,24 @@
  *
  * Copy this file alone (and `select.ts` beside it for `select`): it imports
  * nothing and runs nothing at import time.
+ *
+ * Usage (test/concurrency/copyable.test.ts runs it on a copy of the file):
+ *
+ * ```ts
+ * import { Channel } from './channel.ts'
+ *
+ * const jobs = new Channel<string>(1) // room for one
+ * const worker = (async () => {
+ *   for await (const job of jobs) console.log('took', job)
+ * })()
+ * await jobs.send('a') // into the buffer: it has room
+ * await jobs.send('b') // waits until the worker has taken 'a'
+ * jobs.close() // the worker drains what is left, then its loop ends
+ * await worker
+ * // → took a
+ * // → took b
+ * console.log(await jobs.recv()) // → { value: undefined, ok: false }
+ * ```
  */
 
 /**
@@ -18,9 +36,9 @@ export type Received<T> =
 
 /**
  * The error of `send` (a rejection), `trySend` and `close()` (thrown) on a
- * closed channel: the cases where Go panics. It is a bug in the caller (only the sender that
- * owns the channel should close it, once, after its last send), so it is
- * thrown rather than reported as a value.
+ * closed channel: the cases where Go panics. It is a bug in the caller
+ * (only the sender that owns the channel should close it, once, after its
+ * last send), so it is thrown rather than reported as a value.
  */
 export class ChannelClosedError extends Error {
   override name = 'ChannelClosedError'

@@ -1,8 +1,28 @@
 // goleak for Node: find the tasks, timers, sockets, servers, child
 // processes and worker threads that were started and never stopped.
 // Imports its sibling task.ts and Node's async_hooks; nothing runs at import
-// time: tracking starts with an explicit `trackLeaks()`.
-import { createHook, type AsyncHook } from 'node:async_hooks'
+// time: tracking starts with an explicit `trackLeaks()`. With `.js` import
+// specifiers, write `./task.js` (see the note in select.ts).
+//
+// Usage (test/concurrency/copyable.test.ts runs it on a copy of the file):
+//
+// ```ts
+// import { findLeaks, trackLeaks } from './leaks.ts'
+// import { spawn } from './task.ts'
+//
+// const stopTracking = trackLeaks()
+// const interval = setInterval(() => {}, 1_000)
+// spawn('forgotten', () => new Promise(() => {}))
+// console.log(findLeaks().map((leak) => `${leak.kind} ${leak.name ?? ''}`))
+// // → [ 'task forgotten', 'interval ' ]
+// clearInterval(interval)
+// stopTracking()
+// ```
+import {
+  createHook,
+  type AsyncHook,
+  type HookCallbacks,
+} from 'node:async_hooks'
 import { creationSite, knownTasks, stackLocations, type Task } from './task.ts'
 
 /** Something started and not stopped, with where it was created. */
@@ -89,7 +109,6 @@ function forgetOldest(carriers: Map<number, unknown>): void {
 const origins = new WeakMap<Leak, object>()
 const reported = new WeakSet<object>()
 
-// #region track
 /**
  * Starts recording the resources created from now on (tasks are always
  * known, see `knownTasks()`; only those spawned from now on are reported).
@@ -98,32 +117,11 @@ const reported = new WeakSet<object>()
  * promise created while on, and a stack per timer or handle: meant for
  * tests, not production.
  */
+// #region track
 export function trackLeaks(options: TrackOptions = {}): () => void {
-  if (tracker !== undefined) return () => {} // on already: its owner stops it
+  if (tracker !== undefined) return () => {} // its owner stops it
   const resources = new Map<number, Resource>()
-  const carriers = new Map<number, readonly Error[]>()
-  const hook = createHook({
-    init(asyncId, type, trigger, resource) {
-      const carrier = CARRIERS.has(type)
-      if (!carrier && KINDS[type] === undefined) return
-      const limit = Error.stackTraceLimit
-      Error.stackTraceLimit = 32
-      const origin = new Error('created here')
-      Error.stackTraceLimit = limit
-      const origins = [origin, ...(carriers.get(trigger) ?? [])].slice(0, 4)
-      if (carrier) {
-        carriers.set(asyncId, origins)
-        if (carriers.size > CARRIERS_KEPT) forgetOldest(carriers)
-        return
-      }
-      resources.set(asyncId, {
-        type,
-        ref: new WeakRef(resource),
-        origins,
-        trigger,
-      })
-    },
-  })
+  const hook = createHook({ init: recorder(resources) })
   const current: Tracker = {
     hook,
     resources,
@@ -141,6 +139,35 @@ export function trackLeaks(options: TrackOptions = {}): () => void {
   }
 }
 // #endregion track
+
+type Init = NonNullable<HookCallbacks['init']>
+
+/**
+ * The `init` hook: records each new resource worth reporting into
+ * `resources`, with the stack that created it and those of the work that
+ * led to it.
+ */
+// #region track-init
+function recorder(resources: Map<number, Resource>): Init {
+  const carriers = new Map<number, readonly Error[]>()
+  return (asyncId, type, trigger, resource) => {
+    const carrier = CARRIERS.has(type)
+    if (!carrier && KINDS[type] === undefined) return
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 32
+    const origin = new Error('created here')
+    Error.stackTraceLimit = limit
+    const origins = [origin, ...(carriers.get(trigger) ?? [])].slice(0, 4)
+    if (carrier) {
+      carriers.set(asyncId, origins)
+      if (carriers.size > CARRIERS_KEPT) forgetOldest(carriers)
+      return
+    }
+    const ref = new WeakRef(resource)
+    resources.set(asyncId, { type, ref, origins, trigger })
+  }
+}
+// #endregion track-init
 
 /**
  * What leaked so far: tasks spawned since tracking started that are still
@@ -214,7 +241,8 @@ function siteOf(
   const parent = current.resources.get(resource.trigger)
   if (parent === undefined) return 'inside Node (no user frame)'
   const by = KINDS[parent.type] ?? parent.type
-  return `${siteOf(current, parent, stackLocations(parent.origins[0]?.stack))} (by the ${by})`
+  const parentLocations = stackLocations(parent.origins[0]?.stack)
+  return `${siteOf(current, parent, parentLocations)} (by the ${by})`
 }
 
 // Where a server listens or a socket connects: it tells leaks apart when

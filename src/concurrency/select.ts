@@ -2,7 +2,25 @@
  * Go's `select` over `Channel`s: wait for the first of several receives and
  * sends, perform exactly that one, and withdraw the others with no effect.
  *
- * Copy this file with `channel.ts`, its only import.
+ * Copy this file with `channel.ts`, its only import. The import names
+ * `./channel.ts`: where your TypeScript does not accept `.ts` specifiers
+ * (tsc emitting JavaScript), write `./channel.js` instead, or turn on
+ * `rewriteRelativeImportExtensions` (TypeScript 5.7 and later).
+ *
+ * Usage (test/concurrency/copyable.test.ts runs it on a copy of the file):
+ *
+ * ```ts
+ * import { Channel } from './channel.ts'
+ * import { recv, select, send } from './select.ts'
+ *
+ * const jobs = new Channel<string>()
+ * const results = new Channel<number>(1)
+ * setTimeout(() => void jobs.send('late'), 10)
+ * const first = await select([recv(jobs), send(results, 7)])
+ * console.log(first.index, results.length) // → 1 1
+ * const next = await select([recv(jobs), recv(new Channel<never>())])
+ * if (next.index === 0) console.log(next.value) // → late
+ * ```
  */
 import {
   Channel,
@@ -59,7 +77,6 @@ export type Selected<C extends readonly SelectCase[]> = {
     : CaseResult<C[I], number>
 }[number]
 
-// #region select
 /**
  * Waits until one of `cases` can proceed, performs that one alone, and
  * resolves with its `index` and, for a receive, the `value` and `ok` that
@@ -73,6 +90,7 @@ export type Selected<C extends readonly SelectCase[]> = {
  * closed, drained channel is ready: it resolves with `ok: false`.
  * With no cases, waits for the signal (Go's `select {}`).
  */
+// #region select
 export function select<const C extends readonly SelectCase[]>(
   cases: C,
   options: WaitOptions = {},
@@ -86,51 +104,83 @@ export function select<const C extends readonly SelectCase[]>(
     return Promise.reject(error)
   }
   if (ready) return Promise.resolve(ready)
+  return waitForOne(cases, signal) as Promise<Selected<C>>
+}
+// #endregion select
 
-  // Nothing is ready: park a waiter on every case's channel. The first
-  // channel to settle one settles the select, which withdraws the rest
-  // before anything else can run, so exactly one case happens.
+/**
+ * Parks a waiter on every case's channel. The first channel to settle one
+ * settles the select, which withdraws the others before anything else can
+ * run, so exactly one case happens; an abort withdraws them all.
+ */
+// #region select-wait
+function waitForOne(
+  cases: readonly SelectCase[],
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const withdrawals: (() => void)[] = []
     const withdrawAll = () => {
       signal?.removeEventListener('abort', onAbort)
       for (const withdraw of withdrawals) withdraw()
     }
-    const done = (result: unknown) => {
-      withdrawAll()
-      resolve(result as Selected<C>)
+    const outcome: Outcome = {
+      done(result) {
+        withdrawAll()
+        resolve(result)
+      },
+      fail(error) {
+        withdrawAll()
+        reject(error)
+      },
+    }
+    function onAbort() {
+      outcome.fail(signal?.reason)
     }
     cases.forEach((selectCase, index) => {
-      const waiter: Waiter<unknown> =
-        selectCase.op === 'recv'
-          ? { kind: 'recv', settle: (received) => done({ index, ...received }) }
-          : {
-              kind: 'send',
-              value: selectCase.value,
-              settle: (error) => {
-                if (!error) return done({ index, value: undefined, ok: true })
-                withdrawAll()
-                reject(error)
-              },
-            }
+      const waiter = waiterFor(selectCase, index, outcome)
       withdrawals.push(selectCase.channel[park](waiter))
     })
-    function onAbort() {
-      withdrawAll()
-      reject(signal?.reason)
-    }
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
-// #endregion select
+// #endregion select-wait
 
-// #region try-select
+/** How a parked case ends its select. */
+interface Outcome {
+  done(result: unknown): void
+  fail(error: unknown): void
+}
+
+/** The waiter of case `index`: it reports what happened to `outcome`. */
+function waiterFor(
+  selectCase: SelectCase,
+  index: number,
+  outcome: Outcome,
+): Waiter<unknown> {
+  if (selectCase.op === 'recv') {
+    return {
+      kind: 'recv',
+      settle: (received) => outcome.done({ index, ...received }),
+    }
+  }
+  return {
+    kind: 'send',
+    value: selectCase.value,
+    settle: (error) => {
+      if (error) outcome.fail(error)
+      else outcome.done({ index, value: undefined, ok: true })
+    },
+  }
+}
+
 /**
  * Performs one of `cases` that can proceed without waiting, chosen
  * uniformly at random among them, and returns what `select` would; returns
  * `undefined` when none can (Go's `select` with a `default` case). Throws
  * `ChannelClosedError` if a send case's channel is closed.
  */
+// #region try-select
 export function trySelect<const C extends readonly SelectCase[]>(
   cases: C,
 ): Selected<C> | undefined {

@@ -1,6 +1,37 @@
 // Tasks with owners: Go's `go` keyword, plus someone who can stop the task
 // and wait for it, and errgroup. No imports, nothing runs at import time:
 // copy this file alone.
+//
+// Usage (test/concurrency/copyable.test.ts runs it on a copy of the file):
+//
+// ```ts
+// import { spawn, TaskGroup } from './task.ts'
+//
+// const owner = new AbortController()
+// const ticker = spawn('ticker', async (signal) => {
+//   let ticks = 0
+//   while (!signal.aborted) {
+//     ticks += 1
+//     await new Promise((resolve) => setTimeout(resolve, 1))
+//   }
+//   return ticks
+// }, { signal: owner.signal })
+// setTimeout(() => owner.abort(), 10)
+// console.log((await ticker) > 0, ticker.state) // → true fulfilled
+//
+// const group = new TaskGroup()
+// for (const n of [1, 2, 3]) {
+//   group.spawn(`job ${n}`, async (signal) => {
+//     if (n === 2) throw new Error('job 2 failed')
+//     await new Promise((resolve) => setTimeout(resolve, 5))
+//     console.log(`job ${n}`, signal.aborted ? 'aborted' : 'done')
+//   })
+// }
+// console.log(await group.wait().catch((error: Error) => error.message))
+// // → job 1 aborted
+// // → job 3 aborted
+// // → job 2 failed
+// ```
 
 /** Where a task is in its life: running until its body settles. */
 export type TaskState = 'running' | 'fulfilled' | 'rejected'
@@ -153,7 +184,6 @@ function follow(
   return () => owner.removeEventListener('abort', onAbort)
 }
 
-// #region task-group
 /** Options of {@link TaskGroup}. */
 export interface TaskGroupOptions {
   /** The owner's signal: aborting it aborts every task of the group. */
@@ -184,7 +214,8 @@ export class TaskGroup {
     const { signal, limit = Infinity } = options
     if (!(limit === Infinity || (Number.isInteger(limit) && limit >= 1))) {
       throw new TypeError(
-        `Expected \`limit\` to be an integer from 1 and up, got \`${limit}\``,
+        `Expected \`limit\` to be an integer from 1 and up, ` +
+          `got \`${limit}\``,
       )
     }
     this.#owner = signal
@@ -192,71 +223,74 @@ export class TaskGroup {
     // One listener for the whole group, not one per task: a signal with
     // more than ten listeners makes Node warn of a leak, and a pool of
     // workers is one group.
-    this.#controller.signal.addEventListener('abort', () => {
-      for (const task of this.#tasks) task.abort(this.#controller.signal.reason)
+    const group = this.#controller.signal
+    group.addEventListener('abort', () => {
+      for (const task of this.#tasks) task.abort(group.reason)
     })
   }
 
   /** Starts `fn` as a task of this group (see {@link spawn}). */
+  // #region task-group
   spawn<T>(name: string, fn: (signal: AbortSignal) => Promise<T>): Task<T> {
     // Follow the owner only while the group has tasks, so that a
     // long-lived owner's signal does not collect one listener per group.
     this.#unfollow ??= follow(this.#owner, this.#controller)
-    const task = spawn(
-      name,
-      (signal) => {
-        const run = async (): Promise<T> => {
-          try {
-            return await fn(signal)
-          } finally {
-            this.#endTurn()
-          }
-        }
-        if (signal.aborted) return Promise.reject(signal.reason)
-        if (this.#running < this.#limit) {
-          this.#running += 1
-          return run() // at once, as `spawn` does
-        }
-        return this.#waitTurn(signal).then(() => {
-          if (!signal.aborted) return run()
-          this.#endTurn() // aborted while the turn was on its way
-          throw signal.reason
-        })
-      },
-      // Already aborted: the task starts aborted. Otherwise the group's
-      // one listener aborts it (see the constructor).
-      this.#controller.signal.aborted ? { signal: this.#controller.signal } : {},
-    )
+    const group = this.#controller.signal
+    // Already aborted: the task starts aborted. Otherwise the group's
+    // one listener aborts it (see the constructor).
+    const task = spawn(name, (signal) => this.#body(fn, signal), {
+      signal: group.aborted ? group : undefined,
+    })
     this.#tasks.add(task)
     // The body may have aborted the group before the task was in the set.
-    if (this.#controller.signal.aborted) task.abort(this.#controller.signal.reason)
+    if (group.aborted) task.abort(group.reason)
     task.then(
       () => this.#forget(task),
       (error: unknown) => {
         if (this.#failure === undefined) {
           this.#failure = { error }
-          this.#controller.abort(error)
+          this.#controller.abort(error) // the first failure stops the rest
         }
         this.#forget(task)
       },
     )
     return task
   }
+  // #endregion task-group
 
   /**
    * Waits until every task of the group has settled, including tasks
    * spawned while waiting; then rejects with the first failure, if any.
    */
   async wait(): Promise<void> {
-    while (this.#tasks.size > 0) {
-      await Promise.allSettled(this.#tasks)
-    }
+    while (this.#tasks.size > 0) await Promise.allSettled(this.#tasks)
     if (this.#failure !== undefined) throw this.#failure.error
   }
 
   /** Aborts every task's signal. Does not wait: call `wait()` for that. */
   abort(reason?: unknown): void {
     this.#controller.abort(reason)
+  }
+
+  /** Runs `fn` now if the limit allows, or once a turn comes. */
+  #body<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal) {
+    const run = async (): Promise<T> => {
+      try {
+        return await fn(signal)
+      } finally {
+        this.#endTurn()
+      }
+    }
+    if (signal.aborted) return Promise.reject(signal.reason)
+    if (this.#running < this.#limit) {
+      this.#running += 1
+      return run() // at once, as `spawn` does
+    }
+    return this.#waitTurn(signal).then(() => {
+      if (!signal.aborted) return run()
+      this.#endTurn() // aborted while the turn was on its way
+      throw signal.reason
+    })
   }
 
   #waitTurn(signal: AbortSignal): Promise<void> {
@@ -288,7 +322,6 @@ export class TaskGroup {
     }
   }
 }
-// #endregion task-group
 
 // ---- where a task was created -------------------------------------------
 

@@ -1,13 +1,32 @@
 // Go's sync.WaitGroup: wait until a number of things are done. Imports its
-// sibling task.ts (for `go`); nothing runs at import time.
+// sibling task.ts (for `go`); nothing runs at import time. With `.js`
+// import specifiers, write `./task.js` (see the note in select.ts).
+//
+// Usage (test/concurrency/copyable.test.ts runs it on a copy of the file):
+//
+// ```ts
+// import { WaitGroup } from './wait-group.ts'
+//
+// const wg = new WaitGroup()
+// const finished: number[] = []
+// for (const ms of [3, 1, 2]) {
+//   wg.go(async () => {
+//     await new Promise((resolve) => setTimeout(resolve, ms))
+//     finished.push(ms)
+//   })
+// }
+// console.log(wg.count) // → 3
+// await wg.wait()
+// console.log(finished.length, wg.count) // → 3 0
+// ```
 import { spawn, type Task } from './task.ts'
 
-// #region wait-group
 /**
  * A counter of unfinished work: `add` before starting, `done` when
  * finished, `wait` until it is zero. It knows nothing of errors: use a
  * `TaskGroup` to collect them, or await the tasks themselves.
  */
+// #region wait-group
 export class WaitGroup {
   #count = 0
   readonly #waiters = new Set<() => void>()
@@ -35,6 +54,7 @@ export class WaitGroup {
   done(): void {
     this.add(-1)
   }
+  // #endregion wait-group
 
   /**
    * Adds one, spawns `fn` as a task and calls `done()` when it settles
@@ -57,6 +77,7 @@ export class WaitGroup {
    * `signal` aborts first, rejects with its reason and leaves no listener
    * or waiter behind. The signal stops the waiting, not the work.
    */
+  // #region wait-group-wait
   wait(options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
     const { signal } = options
     if (signal?.aborted) return Promise.reject(signal.reason)
@@ -74,10 +95,10 @@ export class WaitGroup {
       signal?.addEventListener('abort', onAbort, { once: true })
     })
   }
+  // #endregion wait-group-wait
 
   /** How many calls to `wait` are pending (0 once all have returned). */
   get waiting(): number {
     return this.#waiters.size
   }
 }
-// #endregion wait-group

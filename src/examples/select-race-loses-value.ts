@@ -8,7 +8,8 @@ export async function nextJobOrStop(
   signal: AbortSignal,
 ): Promise<string | undefined> {
   const stopped = new Promise<undefined>((resolve) => {
-    signal.addEventListener('abort', () => resolve(undefined), { once: true })
+    const onAbort = () => resolve(undefined)
+    signal.addEventListener('abort', onAbort, { once: true })
   })
   // When `stopped` wins, the receive is not withdrawn: it still waits on
   // the channel, and takes the next job for nobody.

@@ -11,7 +11,7 @@ export interface IdleCost {
   tasks: number
   /** Heap per plain async function parked on `recv()`. */
   bytesPerAsyncFunction: number
-  /** Heap per tracked `spawn` task parked on `recv()`. */
+  /** Heap per tracked `spawn` task parked on `recv({ signal })`. */
   bytesPerTask: number
   workers: number
   /** Resident memory per idle worker thread. */
@@ -49,7 +49,7 @@ const asyncFunction = (channel: Channel<number>) =>
   })()
 
 const task = (channel: Channel<number>): Task<unknown> =>
-  spawn('idle', () => channel.recv())
+  spawn('idle', (signal) => channel.recv({ signal }))
 // #endregion idle-tasks
 
 async function rssPerWorker(count: number): Promise<number> {
@@ -105,11 +105,11 @@ export async function main(out: Out): Promise<void> {
   // Fewer than the test's 100,000 tasks and 20 threads, to run quickly: the
   // cost of one does not depend on how many there are.
   const cost = await measureInChild(10_000, 4)
-  const kb = (bytes: number) => Math.round(bytes / 1024)
+  const kib = (bytes: number) => Math.round(bytes / 1024)
   out(`${cost.tasks} idle async functions: ` +
     `${Math.round(cost.bytesPerAsyncFunction)} bytes each`)
   out(`${cost.tasks} idle spawned tasks: ${Math.round(cost.bytesPerTask)} bytes each`)
-  out(`${cost.workers} idle worker threads: ${kb(cost.bytesPerWorker)} KB each`)
+  out(`${cost.workers} idle worker threads: ${kib(cost.bytesPerWorker)} KiB each`)
   out(`a worker thread costs ${Math.round(cost.bytesPerWorker / cost.bytesPerTask)}` +
     ' times a spawned task')
 }

@@ -19,7 +19,10 @@ export function startPollerBad(poll: () => void): Task<void> {
 
 // #region endless-loop
 // Fix: the loop ends when its signal aborts; the owner aborts it.
-export function startPoller(poll: () => void, owner: AbortSignal): Task<void> {
+export function startPoller(
+  poll: () => void,
+  owner: AbortSignal,
+): Task<void> {
   return spawn(
     'poller',
     async (signal) => {
@@ -56,7 +59,10 @@ export function sendReport(out: Out): Task<void> {
 
 // #region forgot-to-cancel-bad
 // Mistake 3: forgetting to cancel. The worker waits for jobs forever.
-export async function processAllBad(jobs: string[], out: Out): Promise<void> {
+export async function processAllBad(
+  jobs: string[],
+  out: Out,
+): Promise<void> {
   const controller = new AbortController()
   const queue = new Channel<string>()
   spawn('worker', async (signal) => {

@@ -74,6 +74,11 @@ describe('abortable', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
   })
 
+  it('without a signal, settles as the promise does', async () => {
+    await expect(abortable(Promise.resolve(1))).resolves.toBe(1)
+    await expect(abortable(Promise.reject(new Error('no')))).rejects.toThrow('no')
+  })
+
   it('rejects at once on an aborted signal', async () => {
     const never = new Promise<never>(() => {})
     const signal = AbortSignal.abort('too late')
@@ -115,5 +120,25 @@ describe('recording the outcome of a cancelled job (src/examples/cancellation-re
     await new Promise((resolve) => signal.addEventListener('abort', resolve))
     expect(signal.reason).toBeInstanceOf(DOMException)
     expect((signal.reason as DOMException).name).toBe('TimeoutError')
+  })
+
+  it('cancellation-timeout-rule: fake timers do not move AbortSignal.timeout; a controller with a setTimeout is driven by them, and clearing it leaves no timer', async () => {
+    vi.useFakeTimers()
+    const platform = AbortSignal.timeout(60_000)
+    const own = new AbortController()
+    const timer = setTimeout(() => own.abort(new Error('deadline')), 60_000)
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(own.signal.aborted).toBe(true)
+    expect(platform.aborted).toBe(false) // it waits for a real minute
+    clearTimeout(timer)
+
+    // Work that ends in time clears its deadline: nothing is left behind.
+    const early = new AbortController()
+    const deadline = setTimeout(() => early.abort(new Error('deadline')), 60_000)
+    expect(vi.getTimerCount()).toBe(1)
+    clearTimeout(deadline)
+    expect(vi.getTimerCount()).toBe(0)
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(early.signal.aborted).toBe(false)
   })
 })

@@ -1,18 +1,24 @@
 import { fork } from 'node:child_process'
+import { createSocket } from 'node:dgram'
 import { createServer as createHttpServer } from 'node:http'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync, unwatchFile, watch, watchFile } from 'node:fs'
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { describe, expect, it, vi } from 'vitest'
 import {
   expectNoLeaks,
   findLeaks,
+  forgetLeaks,
   formatLeaks,
   LeakError,
   type Leak,
 } from '../../src/concurrency/leaks.ts'
 import { spawn, stackLocations } from '../../src/concurrency/task.ts'
 import { main as reportExample } from '../../src/examples/leaks-report.ts'
+import { deferred } from '../support/promises.ts'
 
 const noop = () => {}
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
@@ -259,5 +265,96 @@ describe("Node's own timers", () => {
     await once(server, 'close')
     // Both timers are still pending now; neither is anyone's to clear.
     expect(findLeaks().filter((leak) => leak.kind === 'timeout')).toEqual([])
+  })
+})
+
+describe('tracking on and off', () => {
+  // A fresh copy of the module, whose tracking this test owns (the test
+  // setup's copy stays on, for the leak check after each test).
+  async function freshLeaks() {
+    vi.resetModules()
+    return await import('../../src/concurrency/leaks.ts')
+  }
+
+  it('without trackLeaks() reports tasks only; stopping it stops the recording, and only its own stop does', async () => {
+    const fresh = await freshLeaks()
+    const timers = [setInterval(noop, 1000)]
+    expect(fresh.findLeaks()).toEqual([])
+    const stop = fresh.trackLeaks()
+    const again = fresh.trackLeaks()
+    again() // tracking was on already: this one's stop does nothing
+    timers.push(setInterval(noop, 1000))
+    expect(fresh.findLeaks().map((leak) => leak.kind)).toEqual(['interval'])
+    stop()
+    timers.push(setInterval(noop, 1000))
+    expect(fresh.findLeaks()).toEqual([])
+    // A new tracking records from its own start; the old stop leaves it on.
+    const stopNew = fresh.trackLeaks()
+    timers.push(setTimeout(noop, 1000))
+    stop()
+    expect(fresh.findLeaks().map((leak) => leak.kind)).toEqual(['timeout'])
+    stopNew()
+    for (const timer of timers) clearTimeout(timer)
+  })
+})
+
+describe('what each leak is called', () => {
+  it('names each kind it tracks: timeout, interval, udp socket, pipe, server, file watcher', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'leaks-'))
+    const timeout = setTimeout(noop, 1000)
+    const interval = setInterval(noop, 1000)
+    const udp = createSocket('udp4')
+    udp.bind(0, '127.0.0.1')
+    await once(udp, 'listening')
+    const path = join(dir, 'pipe.sock')
+    const pipeServer = createServer(noop).listen(path)
+    await once(pipeServer, 'listening')
+    const pipe = connect(path)
+    await once(pipe, 'connect')
+    const watcher = watch(dir)
+    watchFile(join(dir, 'file'), noop)
+
+    const kinds = findLeaks().map((leak) => leak.kind)
+
+    clearTimeout(timeout)
+    clearInterval(interval)
+    udp.close()
+    pipe.destroy()
+    await new Promise((resolve) => pipeServer.close(resolve))
+    watcher.close()
+    unwatchFile(join(dir, 'file'))
+    rmSync(dir, { recursive: true, force: true })
+    expect(kinds).toEqual(
+      expect.arrayContaining(['timeout', 'interval', 'udp socket', 'server', 'pipe', 'file watcher']),
+    )
+    expect(kinds.filter((kind) => kind === 'file watcher')).toHaveLength(2)
+    expect(kinds.filter((kind) => kind === 'timeout')).toHaveLength(1)
+    await expectNoLeaks()
+  })
+
+  it('sites a server that listens on a host name where listen() was called, though Node opens it after a lookup', async () => {
+    const server = createServer(noop).listen(0, 'localhost'), line = here()
+    await once(server, 'listening')
+    const leaks = findLeaks()
+    await new Promise((resolve) => server.close(resolve))
+    expect(leaks.map((leak) => [leak.kind, atLine(leak)])).toEqual([['server', line]])
+  })
+
+  it('says how long a pending task has waited, by the clock', async () => {
+    const gate = deferred()
+    const start = performance.now()
+    const task = spawn('waits', () => gate.promise)
+    while (performance.now() - start < 3) {} // let the clock move
+    const leak = findLeaks().find((found) => found.name === 'waits')
+    const elapsed = performance.now() - start
+    gate.resolve()
+    await task
+    const ms = Number(/^pending (\d+) ms$/.exec(leak?.detail ?? '')?.[1])
+    expect(ms).toBeGreaterThanOrEqual(2)
+    expect(ms).toBeLessThanOrEqual(Math.ceil(elapsed))
+  })
+
+  it('forgetLeaks ignores a leak it did not report', () => {
+    expect(() => forgetLeaks([{ kind: 'task', site: 'a.ts:1:2' }])).not.toThrow()
   })
 })

@@ -93,6 +93,7 @@ describe('select()', () => {
     expect(() => trySelect([recv(ready), send(closed, 2)])).toThrow(
       ChannelClosedError,
     )
+    expect(() => trySelect([send(closed, 2)])).toThrow('send on closed channel')
     expect(ready.length).toBe(1)
   })
 

@@ -1,5 +1,6 @@
 import { getEventListeners } from 'node:events'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { findLeaks } from '../../src/concurrency/leaks.ts'
 import { knownTasks } from '../../src/concurrency/task.ts'
 import { WaitGroup } from '../../src/concurrency/wait-group.ts'
 import {
@@ -7,6 +8,7 @@ import {
   holdingPromises,
   withWaitGroup,
 } from '../../src/examples/waiting-first-failure.ts'
+import { saveAllBad } from '../../src/examples/waiting-promise-all.ts'
 import { deferred, nextTurn } from '../support/promises.ts'
 
 
@@ -44,6 +46,7 @@ describe('WaitGroup', () => {
 
   it('rejects a count that is not an integer', () => {
     expect(() => new WaitGroup().add(0.5)).toThrow(TypeError)
+    expect(() => new WaitGroup().add(0.5)).toThrow('Expected `n` to be an integer, got `0.5`')
   })
 
   it('waiting-wait-abortable: wait({ signal }) rejects with the reason on abort and leaves nothing behind', async () => {
@@ -117,5 +120,33 @@ describe('waiting for tasks (src/examples/waiting-first-failure.ts)', () => {
     const lines: string[] = []
     await groupFailsFast((line) => lines.push(line))
     expect(lines).toEqual(['slow stopped: aborted', 'wait() rejected: disk full'])
+  })
+})
+
+describe('the wrong way to wait (src/examples/waiting-promise-all.ts)', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('waiting-promise-all-gives-up: at the first failure Promise.all rejects while the other task runs on; the owner returns, and the leak check names the task', async () => {
+    vi.useFakeTimers()
+    const lines: string[] = []
+    const out = (line: string) => lines.push(line)
+    const owner = saveAllBad(out)
+    await vi.advanceTimersByTimeAsync(10) // 'fails' fails
+    const left = await owner
+    expect(lines).toEqual(['Promise.all rejected: disk full', 'owner returned'])
+    expect(findLeaks().map((leak) => leak.name)).toEqual(['slow'])
+    await vi.advanceTimersByTimeAsync(40)
+    await Promise.allSettled(left)
+    expect(lines.at(-1)).toBe('slow: wrote its file')
+
+    // The TaskGroup of the right way stops the other task first.
+    lines.length = 0
+    const group = groupFailsFast(out)
+    await vi.advanceTimersByTimeAsync(10)
+    await group
+    expect(lines).toEqual(['slow stopped: aborted', 'wait() rejected: disk full'])
+    expect(findLeaks()).toEqual([])
   })
 })

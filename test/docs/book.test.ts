@@ -43,6 +43,8 @@ describe('snippet references', () => {
     const region = readRegion(source, 'shown')
     expect(region.body).toEqual(['const b = a + 1', 'const c = b'])
     expect(region.before).toEqual(['const a = 1'])
+    // The label above the block names the file's line 3: `const b = a + 1`.
+    expect(region.line).toBe(3)
   })
 
   it('a missing region is reported with chapter, line, file and region', () => {

@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { spawn } from '../../src/concurrency/task.ts'
 import {
@@ -244,20 +242,6 @@ describe('runWorker', () => {
     await runWorker(t.options)
     expect(await t.store.get(odd)).toMatchObject({ status: 'failed', last_error: message })
     expect((await t.store.get(after))?.status).toBe('completed')
-  })
-})
-
-describe('the job domain', () => {
-  it('worker-knows-no-http: no file under src/jobs imports HTTP code', () => {
-    const dir = join(import.meta.dirname, '../../src/jobs')
-    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'))
-    expect(files).toContain('worker.ts')
-    for (const file of files) {
-      const imports = readFileSync(join(dir, file), 'utf8').match(/from '[^']+'/g) ?? []
-      for (const line of imports) {
-        expect(line, file).not.toMatch(/hono|\/http\/|node:http|\.\.\/service/)
-      }
-    }
   })
 })
 

@@ -67,18 +67,28 @@ describe('hashJob', () => {
 })
 
 describe('blockingHashJob', () => {
-  it('cpu-blocking-ignores-signal: a timer cannot abort work on the event loop', async () => {
+  it('cpu-blocking-ignores-signal: a 0 ms timer cannot abort the blocking handler: its chain returns before the timer fires', async () => {
+    const steps: string[] = []
     const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(new Error('timed out')), 0)
-    try {
-      const job = hashJobRecord(20_000)
-      const run = blockingHashJob.run(job, controller)
-      // The chain ran to its end inside run(): the 0 ms timer never fired.
-      expect(controller.signal.aborted).toBe(false)
-      expect(await run).toBe(hashChain(20_000))
-    } finally {
-      clearTimeout(timer)
-    }
+    const fired = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        steps.push('timer fires')
+        controller.abort(new Error('timed out'))
+        resolve()
+      }, 0),
+    )
+    const run = blockingHashJob.run(hashJobRecord(20_000), controller)
+    // The chain ran to its end inside run(): the timer has not fired.
+    expect(controller.signal.aborted).toBe(false)
+    const digest = await run.then((value) => {
+      steps.push('handler returns')
+      return value
+    })
+    expect(digest).toBe(hashChain(20_000))
+    await fired
+    // A handler that waited before or while computing would let the timer
+    // abort its signal first, and refuse or stop.
+    expect(steps).toEqual(['handler returns', 'timer fires'])
   })
 
   it('refuses to start once its signal has aborted', async () => {

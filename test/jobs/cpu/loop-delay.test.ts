@@ -1,8 +1,32 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { sleep } from '../../../src/concurrency/abort.ts'
 import { compare } from '../../../src/examples/cpu-loop-delay.ts'
-import { hashChain } from '../../../src/jobs/cpu/hash-chain.mjs'
+import { blockingHashJob } from '../../../src/jobs/cpu/hash.ts'
+import { newJob } from '../../../src/jobs/job.ts'
 import { measureLoopDelay } from '../../../src/jobs/cpu/loop-delay.ts'
+
+// The chain as the handlers call it, with a record of when each run
+// starts and ends on this thread (worker threads load the real file).
+const chainSteps: string[] = []
+vi.mock('../../../src/jobs/cpu/hash-chain.mjs', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../../src/jobs/cpu/hash-chain.mjs')>()
+  return {
+    ...real,
+    hashChain: (rounds: number) => {
+      chainSteps.push(`chain of ${rounds} starts`)
+      const digest = real.hashChain(rounds)
+      chainSteps.push(`chain of ${rounds} ends`)
+      return digest
+    },
+  }
+})
+
+const hashJobOf = (rounds: number) =>
+  newJob({ type: 'hash', payload: { rounds } }, `job-${rounds}`, new Date())
+
+afterEach(() => {
+  chainSteps.length = 0
+})
 
 describe('measureLoopDelay', () => {
   it('sees a loop held by synchronous work as delayed for that long', async () => {
@@ -31,20 +55,28 @@ describe('measureLoopDelay', () => {
 })
 
 describe('CPU work on the event loop or on the pool', () => {
-  it('cpu-tasks-take-turns: two async tasks that compute run one after the other', async () => {
-    const steps: string[] = []
-    const task = async (name: string): Promise<void> => {
-      await Promise.resolve() // both tasks have started and are waiting
-      steps.push(`${name} computes`)
-      hashChain(10_000)
-      steps.push(`${name} done`)
+  it('cpu-tasks-take-turns: two workers running blocking hash jobs compute one after the other, and nothing else runs between', async () => {
+    const signal = new AbortController().signal
+    // Two workers, each running one job with the handler the service
+    // would give it; a probe notes when the event loop next turns.
+    const worker = async (run: () => Promise<unknown>) => {
+      await Promise.resolve() // both workers have started and wait here
+      return run()
     }
-    await Promise.all([task('first'), task('second')])
-    expect(steps).toEqual([
-      'first computes',
-      'first done',
-      'second computes',
-      'second done',
+    const probe = new Promise<void>((resolve) =>
+      setImmediate(() => {
+        chainSteps.push('the loop turns')
+        resolve()
+      }),
+    )
+    const onLoop = (rounds: number) => () => blockingHashJob.run(hashJobOf(rounds), { signal })
+    await Promise.all([worker(onLoop(10_000)), worker(onLoop(10_001)), probe])
+    expect(chainSteps).toEqual([
+      'chain of 10000 starts',
+      'chain of 10000 ends',
+      'chain of 10001 starts',
+      'chain of 10001 ends',
+      'the loop turns',
     ])
   })
 
