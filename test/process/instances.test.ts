@@ -46,6 +46,22 @@ function fromAny(services: ServiceProcess[], match: (e: LogEvent) => boolean) {
   return Promise.race(services.map((s) => s.until(match)))
 }
 
+/** How many jobs the instance `owner` holds now, by the database. */
+async function withProcessingOf(owner: string): Promise<number> {
+  const client = new pg.Client({ connectionString: db.url })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT count(*)::integer AS n FROM jobs
+       WHERE status = 'processing' AND locked_by = $1`,
+      [owner],
+    )
+    return rows[0]?.n ?? 0
+  } finally {
+    await client.end()
+  }
+}
+
 /** Opens the shared database from the test, as another instance would. */
 async function withStore<T>(read: (store: PostgresStore) => Promise<T>): Promise<T> {
   const store = await PostgresStore.open({ connectionString: db.url })
@@ -92,13 +108,17 @@ describe('many instances, one queue', () => {
       }),
     )
     // Kill it mid-work, while jobs still come in: once it has completed
-    // some and started one it has not completed.
-    const running = () => {
-      const done = new Set(idsOf(doomed.service, 'job_completed'))
-      return idsOf(doomed.service, 'job_started').filter((id) => !done.has(id))
+    // some, freeze it (SIGSTOP) and ask the database what it holds; kill
+    // it only while it holds at least two jobs, else let it go on.
+    while (idsOf(doomed.service, 'job_completed').length < 20) {
+      await doomed.service.waitFor((e) => e.event === 'job_completed')
     }
-    while (idsOf(doomed.service, 'job_completed').length < 20 || running().length === 0) {
-      await doomed.service.waitFor((e) => e.event === 'job_started' || e.event === 'job_completed')
+    for (;;) {
+      doomed.service.child.kill('SIGSTOP')
+      const processing = await withProcessingOf(doomed.id)
+      if (processing >= 2) break
+      doomed.service.child.kill('SIGCONT')
+      await doomed.service.waitFor((e) => e.event === 'job_started')
     }
     doomed.service.child.kill('SIGKILL')
     await doomed.service.exited
