@@ -9,6 +9,7 @@
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { benchmarks } from './benchmarks/index.ts'
+import { closePostgres } from './lib/postgres.ts'
 import { formatTable, runBenchmarks } from './lib/runner.ts'
 
 const { values } = parseArgs({
@@ -28,7 +29,7 @@ const run = await runBenchmarks(chosen, {
   tiny: values.tiny,
   rounds: values.tiny ? 1 : Number(values.rounds),
   log: (line) => console.error(line),
-})
+}).finally(closePostgres)
 console.log(formatTable(run))
 if (values.out !== undefined) {
   await writeFile(values.out, `${JSON.stringify(run, null, 2)}\n`)

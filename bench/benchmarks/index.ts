@@ -5,6 +5,7 @@ import { healthLatency } from './health.ts'
 import { postJobs } from './http.ts'
 import { jobThroughput } from './jobs.ts'
 import { idleTaskMemory, queuedJobMemory } from './memory.ts'
+import { peerDrain, peerEnqueue, peerInstances, peerLatency, peerMemory } from './peers.ts'
 import { selectBench } from './select.ts'
 import { stopTime } from './stop.ts'
 
@@ -18,4 +19,9 @@ export const benchmarks: readonly Benchmark[] = [
   idleTaskMemory,
   queuedJobMemory,
   stopTime,
+  peerDrain,
+  peerEnqueue,
+  peerLatency,
+  peerInstances,
+  peerMemory,
 ]

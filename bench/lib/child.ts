@@ -62,7 +62,7 @@ export interface RunningChild<T> {
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-/** Starts `file` and resolves once it has printed its first line. */
+/** Starts `file` and resolves once it has printed its first JSON line. */
 export async function startChild<T>(
   file: string,
   options: ChildOptions = {},
@@ -72,8 +72,14 @@ export async function startChild<T>(
   const exited = once(child, 'exit') as Promise<[number | null]>
   const reader = createInterface({ input: child.stdout! })
   const lines: string[] = []
+  // A library's own log lines may come first: the first JSON line is it.
   const first = new Promise<string>((resolve, reject) => {
-    reader.once('line', resolve)
+    const onLine = (line: string) => {
+      if (!line.startsWith('{')) return
+      reader.off('line', onLine)
+      resolve(line)
+    }
+    reader.on('line', onLine)
     exited.then(([code]) =>
       reject(new Error(`${file} exited with ${code}: ${stderr()}`)),
     )
