@@ -8,6 +8,7 @@ import ClaimsLedger from './ClaimsLedger.vue'
 import ClaimsSummary from './ClaimsSummary.vue'
 import InlineCode from './InlineCode.vue'
 import PerfBars from './PerfBars.vue'
+import PerfRow from './PerfRow.vue'
 import ShutdownTimeline from './ShutdownTimeline.vue'
 
 export default {
@@ -19,6 +20,7 @@ export default {
     app.component('ClaimsSummary', ClaimsSummary)
     app.component('InlineCode', InlineCode)
     app.component('PerfBars', PerfBars)
+    app.component('PerfRow', PerfRow)
     app.component('ShutdownTimeline', ShutdownTimeline)
   },
 } satisfies Theme

@@ -102,6 +102,7 @@ export const peerDrain: Benchmark = {
           ours,
           graphile,
           boss,
+          batched,
           ratio('ws/graphile', 'this service ÷ graphile-worker', ours, graphile, { op: '>=', value: 1 }),
           ratio('ws/pgboss', 'this service ÷ pg-boss', ours, boss, { op: '>=', value: 3 }),
           ratio('ws/pgboss-batch', `this service ÷ pg-boss, batchSize ${BATCH}`, ours, batched),

@@ -10,6 +10,8 @@ export interface TestDatabase {
   readonly url: string
   /** Empties the jobs table (between tests). */
   truncate(): Promise<void>
+  /** Runs `sql` on its own connection and returns the rows. */
+  query<T>(sql: string): Promise<T[]>
 }
 
 /** Registers the hooks that make and drop this file's database. */
@@ -25,15 +27,16 @@ export function useTestDatabase(): TestDatabase {
   })
   return {
     url,
-    truncate: () => adminQuery(url, 'TRUNCATE jobs'),
+    truncate: async () => void (await adminQuery(url, 'TRUNCATE jobs')),
+    query: (sql) => adminQuery(url, sql),
   }
 }
 
-async function adminQuery(url: string, sql: string): Promise<void> {
+async function adminQuery<T>(url: string, sql: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
-    await client.query(sql)
+    return (await client.query(sql)).rows as T[]
   } finally {
     await client.end()
   }

@@ -78,6 +78,9 @@ export class PostgresStore implements JobStore {
   readonly durable = true
   readonly #pool: pg.Pool
   #closed: Promise<void> | undefined
+  /** Finishes waiting for the next statement, and whether one is out. */
+  readonly #finishes: PendingFinish[] = []
+  #finishing = false
 
   private constructor(pool: pg.Pool) {
     this.#pool = pool
@@ -200,18 +203,64 @@ export class PostgresStore implements JobStore {
     }))
   }
 
-  async finish(lease: Lease, outcome: Outcome): Promise<Job | undefined> {
-    const [status, error, delayMs, givenBack] = finishValues(outcome)
-    const [row] = await this.#query<JobRow>('finish', [
-      lease.id,
-      lease.owner,
-      lease.attempt,
-      status,
-      error,
-      delayMs,
-      givenBack,
+  // #region finish
+  /**
+   * Finishes come in batches: one waits while the statement before it is
+   * in flight (never on a timer), then all that waited go in one
+   * statement. A batch costs a finish at most one statement's wait.
+   */
+  finish(lease: Lease, outcome: Outcome): Promise<Job | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#finishes.push({ lease, values: finishValues(outcome), resolve, reject })
+      if (!this.#finishing) void this.#sendFinishes()
+    })
+  }
+
+  async #sendFinishes(): Promise<void> {
+    this.#finishing = true
+    while (this.#finishes.length > 0) {
+      const batch = takeBatch(this.#finishes)
+      try {
+        const rows = await this.#finishMany(batch)
+        const byId = new Map(rows.map((row) => [row.id, row]))
+        for (const f of batch) {
+          const row = byId.get(f.lease.id)
+          f.resolve(row && toJob(row))
+        }
+      } catch {
+        // One attempt's bad value must not fail the others: alone again,
+        // each gets its own answer or its own error.
+        await Promise.all(batch.map((f) => this.#finishOne(f)))
+      }
+    }
+    this.#finishing = false
+  }
+  // #endregion finish
+
+  #finishMany(batch: readonly PendingFinish[]): Promise<JobRow[]> {
+    if (batch.length === 1) {
+      const [{ lease, values }] = batch as [PendingFinish]
+      return this.#query<JobRow>('finish', [lease.id, lease.owner, lease.attempt, ...values])
+    }
+    const column = (i: number) => batch.map((f) => f.values[i])
+    return this.#query<JobRow>('finish-many', [
+      batch.map((f) => f.lease.id),
+      batch.map((f) => f.lease.owner),
+      batch.map((f) => f.lease.attempt),
+      column(0),
+      column(1),
+      column(2),
+      column(3),
     ])
-    return row && toJob(row)
+  }
+
+  async #finishOne(f: PendingFinish): Promise<void> {
+    try {
+      const [row] = await this.#finishMany([f])
+      f.resolve(row && toJob(row))
+    } catch (error) {
+      f.reject(error)
+    }
   }
 
   async requestCancel(id: string): Promise<CancelRequest> {
@@ -293,9 +342,37 @@ export class PostgresStore implements JobStore {
   }
 }
 
-function finishValues(
-  outcome: Outcome,
-): [JobStatus, string | null, number | null, 0 | 1] {
+/** A finish waiting for its statement. */
+interface PendingFinish {
+  readonly lease: Lease
+  readonly values: FinishValues
+  resolve(job: Job | undefined): void
+  reject(error: unknown): void
+}
+
+type FinishValues = [JobStatus, string | null, number | null, 0 | 1]
+
+/** The most attempts one statement finishes. */
+const MAX_FINISH_BATCH = 100
+
+/**
+ * Takes the next batch off `pending`: up to `MAX_FINISH_BATCH`, stopping
+ * before a job already in it (its second finish must see the first's
+ * effect, so it waits for the next statement).
+ */
+function takeBatch(pending: PendingFinish[]): PendingFinish[] {
+  const ids = new Set<string>()
+  let n = 0
+  while (n < pending.length && n < MAX_FINISH_BATCH) {
+    const id = (pending[n] as PendingFinish).lease.id
+    if (ids.has(id)) break
+    ids.add(id)
+    n++
+  }
+  return pending.splice(0, n)
+}
+
+function finishValues(outcome: Outcome): FinishValues {
   switch (outcome.kind) {
     case 'completed':
     case 'canceled':

@@ -76,12 +76,21 @@ RETURNING jobs.*
 
 -- #region heartbeat
 -- Extends every lease still held; a lease that was lost is not returned.
+-- The rows are locked in id order, as `finish-many` locks them, so that
+-- the two can never wait for each other in a circle.
+WITH held AS (
+  SELECT jobs.id FROM jobs
+  JOIN unnest($1::uuid[], $2::text[], $3::integer[])
+    AS lease (id, owner, attempt) ON jobs.id = lease.id
+  WHERE jobs.locked_by = lease.owner AND jobs.attempts = lease.attempt
+    AND jobs.status = 'processing'
+  ORDER BY jobs.id
+  FOR UPDATE OF jobs
+)
 UPDATE jobs
 SET lease_expires_at = now() + $4::float8 * interval '1 millisecond'
-FROM unnest($1::uuid[], $2::text[], $3::integer[])
-  AS held (id, owner, attempt)
-WHERE jobs.id = held.id AND jobs.locked_by = held.owner
-  AND jobs.attempts = held.attempt AND jobs.status = 'processing'
+FROM held
+WHERE jobs.id = held.id
 RETURNING jobs.id, jobs.cancel_requested
 -- #endregion heartbeat
 
@@ -104,6 +113,38 @@ WHERE id = $1 AND locked_by = $2 AND attempts = $3
   AND status = 'processing'
 RETURNING *
 -- #endregion finish
+
+-- #region finish-many
+-- `finish` for several attempts in one statement: arrays of the same
+-- seven values, one element per attempt. Each is fenced as `finish` is;
+-- the rows come back for the attempts that still held their job.
+WITH attempt AS (
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::integer[], $4::text[],
+    $5::text[], $6::float8[], $7::integer[])
+    AS a (id, owner, attempt, status, error, delay_ms, given_back)
+), held AS (
+  SELECT jobs.id FROM jobs JOIN attempt ON jobs.id = attempt.id
+  WHERE jobs.locked_by = attempt.owner AND jobs.attempts = attempt.attempt
+    AND jobs.status = 'processing'
+  ORDER BY jobs.id
+  FOR UPDATE OF jobs
+)
+UPDATE jobs SET
+  status = attempt.status,
+  last_error = coalesce(attempt.error, jobs.last_error),
+  run_at = coalesce(now() + attempt.delay_ms * interval '1 millisecond',
+    jobs.run_at),
+  attempts = jobs.attempts - attempt.given_back,
+  finished_at = CASE WHEN attempt.status IN ('completed', 'failed',
+    'canceled') THEN now() END,
+  locked_by = NULL,
+  lease_expires_at = NULL,
+  cancel_requested = false,
+  updated_at = now()
+FROM held JOIN attempt ON held.id = attempt.id
+WHERE jobs.id = held.id
+RETURNING jobs.*
+-- #endregion finish-many
 
 -- #region request-cancel
 -- A waiting job is canceled now; a running one is flagged for its owner,

@@ -11,7 +11,12 @@ import {
   IdempotencyConflictError,
   InvalidPayloadError,
 } from '../../../src/jobs/errors.ts'
-import type { ClaimedJob, JobStore } from '../../../src/jobs/store/contract.ts'
+import type {
+  ClaimedJob,
+  JobStore,
+  Lease,
+  Outcome,
+} from '../../../src/jobs/store/contract.ts'
 
 /** How a suite gets stores: `reset` a new empty one per test. */
 export interface StoreFixture {
@@ -173,6 +178,38 @@ export function describeStoreContract(name: string, fixture: StoreFixture) {
       expect((await store.finish(lease, { kind: 'completed' }))?.status).toBe('completed')
       // Finished: the lease is spent.
       expect(await store.finish(lease, { kind: 'failed', error: 'x' })).toBeUndefined()
+    })
+
+    it('store-finish-at-once: attempts finished at the same moment are each fenced and answered', async () => {
+      for (let i = 0; i < 6; i++) await create()
+      const claimed = await store.claim('a', 6, LONG)
+      expect(claimed).toHaveLength(6)
+      const [stale, twice, ...rest] = claimed.map((c) => c.lease) as [Lease, Lease, ...Lease[]]
+      const outcomes: Outcome[] = [
+        { kind: 'completed' },
+        { kind: 'failed', error: 'boom' },
+        { kind: 'retry', error: 'again', delayMs: LONG },
+        { kind: 'interrupted', reason: 'stopping' },
+      ]
+      const answers = await Promise.all([
+        store.finish({ ...stale, attempt: stale.attempt + 1 }, { kind: 'completed' }),
+        store.finish(twice, { kind: 'completed' }),
+        store.finish(twice, { kind: 'failed', error: 'second' }),
+        ...rest.map((lease, i) => store.finish(lease, outcomes[i] as Outcome)),
+      ])
+      expect(answers.map((job) => job?.status)).toEqual([
+        undefined,
+        'completed',
+        undefined, // the lease was spent by the finish before it
+        'completed',
+        'failed',
+        'retrying',
+        'pending',
+      ])
+      expect((await store.get(stale.id))?.status).toBe('processing')
+      for (const job of answers.filter((j) => j !== undefined)) {
+        expect(await store.get(job.id)).toEqual(job)
+      }
     })
 
     it('store-finish-outcomes: each outcome records one status', async () => {

@@ -22,3 +22,42 @@ describe('PostgresStore', () => {
     await expect(store.countWaiting(1)).rejects.toThrow()
   })
 })
+
+describe('PostgresStore finishes in batches', () => {
+  it('store-finish-batched: twenty finishes at once take two statements, not twenty', async () => {
+    await db.truncate()
+    const store = await open()
+    try {
+      for (let i = 0; i < 20; i++) await store.create({ type: 'noop', payload: null })
+      const claimed = await store.claim('a', 20, 60_000)
+      await Promise.all(claimed.map((c) => store.finish(c.lease, { kind: 'completed' })))
+      // Rows written by one statement carry its transaction id as xmin:
+      // the first finish goes alone, the nineteen that waited for it together.
+      const rows = await db.query<{ n: number }>(
+        "SELECT count(DISTINCT xmin::text)::int AS n FROM jobs WHERE status = 'completed'",
+      )
+      expect(claimed).toHaveLength(20)
+      expect(rows[0]?.n).toBe(2)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('store-finish-batch-alone: an attempt the database refuses fails alone, not its batch', async () => {
+    await db.truncate()
+    const store = await open()
+    try {
+      for (let i = 0; i < 3; i++) await store.create({ type: 'noop', payload: null })
+      const [first, ...rest] = await store.claim('a', 3, 60_000)
+      const done = store.finish(first!.lease, { kind: 'completed' })
+      // Not a uuid: the statement with it fails, whatever else it holds.
+      const bad = store.finish({ ...rest[0]!.lease, id: 'not-a-uuid' }, { kind: 'completed' })
+      const good = store.finish(rest[1]!.lease, { kind: 'completed' })
+      await expect(done).resolves.toMatchObject({ status: 'completed' })
+      await expect(bad).rejects.toThrow()
+      await expect(good).resolves.toMatchObject({ status: 'completed' })
+    } finally {
+      await store.close()
+    }
+  })
+})
