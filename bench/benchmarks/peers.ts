@@ -37,7 +37,7 @@ export const peerDrain: Benchmark = {
     const n = context.tiny ? 50 : 20_000
     // pg-boss at this concurrency runs 20 jobs a second whatever the
     // number (see its side): 20,000 would take 17 minutes a run.
-    const polled = context.tiny ? 20 : 1_000
+    const polled = context.tiny ? 20 : 400
     const rounds = context.tiny ? 1 : Math.min(context.rounds, 3)
     const sides: [Queue, number][] = [
       [workstream, n],

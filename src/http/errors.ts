@@ -53,7 +53,9 @@ const STATUS_BY_ERROR: [ErrorClass, ContentfulStatusCode, string?][] = [
   [StoreUnavailableError, 503, 'job store unreachable; retry later'],
   [StoreFullError, 507],
 ]
+// #endregion status-codes
 
+// #region error-response
 /** Turns any error into its JSON answer (500 for anything unexpected). */
 export function errorResponse(
   error: unknown,
@@ -75,7 +77,7 @@ export function errorResponse(
   onUnexpected(error)
   return c.json({ error: 'internal server error' }, 500)
 }
-// #endregion status-codes
+// #endregion error-response
 
 /** Whether the client closed the connection before its request was all in. */
 function clientLeft(c: Context): boolean {

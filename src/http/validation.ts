@@ -47,7 +47,10 @@ const NewJobBody = z.strictObject(
             : 'type must be a string',
       })
       .min(1, 'type must not be empty')
-      .max(MAX_TYPE_LENGTH, `type must be at most ${MAX_TYPE_LENGTH} characters`),
+      .max(
+        MAX_TYPE_LENGTH,
+        `type must be at most ${MAX_TYPE_LENGTH} characters`,
+      ),
     payload: z.unknown().optional(),
     max_retries: integerIn('max_retries', 0, MAX_RETRIES_LIMIT).optional(),
     timeout_ms: integerIn('timeout_ms', 1, MAX_TIMEOUT_MS).optional(),

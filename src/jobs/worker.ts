@@ -196,13 +196,15 @@ async function record(
 ): Promise<Job | undefined> {
   const { events } = options
   if (outcome === 'lease-lost') {
-    events?.emit('job_result_discarded', { ...ended, outcome: 'lease-lost' })
+    const discarded = { ...ended, outcome: 'lease-lost' as const }
+    events?.emit('job_result_discarded', discarded)
     return undefined
   }
   const written = await finishPatiently(options, attempt, outcome, ended)
   if (written === 'unwritten') return undefined
   if (written === undefined) {
-    events?.emit('job_result_discarded', { ...ended, outcome: outcome.kind })
+    const discarded = { ...ended, outcome: outcome.kind }
+    events?.emit('job_result_discarded', discarded)
     return undefined
   }
   report(events, outcome, written, ended)

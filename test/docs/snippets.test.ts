@@ -4,6 +4,7 @@ import {
   checkSnippet,
   describeSnippetProblem,
   listChapters,
+  readRegion,
   root,
   scanSnippets,
 } from '../../.vitepress/lib/book.ts'
@@ -26,6 +27,29 @@ describe('every snippet a chapter imports exists and is type-checked', () => {
       }
       if (ref.lang === 'ts' && !rel.startsWith(`src${path.sep}`)) {
         problems.push(describeSnippetProblem(chapter.page, ref, 'code is imported from src/ only'))
+      }
+    }
+    expect(problems).toEqual([])
+  })
+})
+
+// A reader takes in a block at a glance when it fits the page's column
+// (76 characters at 688 px) and about a screen (30 lines).
+const MAX_REGION_LINES = 30
+const MAX_REGION_COLUMNS = 76
+
+describe('every region a chapter shows fits the column and a screen', () => {
+  it.each(chapters.map((c) => [c.page, c] as const))('docs/%s', (_page, chapter) => {
+    const problems: string[] = []
+    for (const ref of scanSnippets(chapter.text, chapter.file)) {
+      if (ref.region === undefined || checkSnippet(ref) !== undefined) continue
+      const { body } = readRegion(ref.file, ref.region)
+      const widest = Math.max(...body.map((line) => line.length))
+      if (body.length > MAX_REGION_LINES) {
+        problems.push(describeSnippetProblem(chapter.page, ref, `${body.length} lines (most ${MAX_REGION_LINES})`))
+      }
+      if (widest > MAX_REGION_COLUMNS) {
+        problems.push(describeSnippetProblem(chapter.page, ref, `a line of ${widest} columns (most ${MAX_REGION_COLUMNS})`))
       }
     }
     expect(problems).toEqual([])

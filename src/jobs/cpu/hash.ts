@@ -22,7 +22,7 @@ export const HashPayload = z.object({
 /** A valid `hash` payload. */
 export type HashPayload = z.infer<typeof HashPayload>
 
-/** The payload's rounds; throws `InvalidPayloadError` if it is not valid. */
+/** The payload's rounds; throws `InvalidPayloadError` if it is invalid. */
 export function parseHashPayload(payload: unknown): HashPayload {
   const parsed = HashPayload.safeParse(payload)
   if (!parsed.success) {

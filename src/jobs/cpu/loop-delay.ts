@@ -25,34 +25,25 @@ export function ping(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
 
-// #region measure
 /**
  * Runs `work` while probing the event loop: a probe every millisecond or
  * so (one at a time), and Node's delay monitor ticking every millisecond.
  * Resolves when the work and the last probe are done.
  */
+// #region measure
 export async function measureLoopDelay(
   work: () => Promise<unknown>,
   probe: () => Promise<unknown> = ping,
 ): Promise<LoopDelay> {
   const monitor = monitorEventLoopDelay({ resolution: 1 })
+  const probed = { slowestProbeMs: 0, probes: 0 }
   let done = false
-  let slowestProbeMs = 0
-  let probes = 0
   monitor.enable()
   try {
     // The monitor records the time between two of its ticks: let it
     // tick before the work starts, and again after it ends.
     await nextTick(monitor)
-    const probing = (async () => {
-      while (!done) {
-        const start = performance.now()
-        await probe()
-        slowestProbeMs = Math.max(slowestProbeMs, performance.now() - start)
-        probes++
-        await sleep(1)
-      }
-    })()
+    const probing = probeUntil(() => done, probe, probed)
     probing.catch(() => {}) // awaited below: this only marks it handled
     try {
       await work()
@@ -64,9 +55,27 @@ export async function measureLoopDelay(
   } finally {
     monitor.disable()
   }
-  return { maxDelayMs: monitor.max / 1e6, slowestProbeMs, probes }
+  return { maxDelayMs: monitor.max / 1e6, ...probed }
 }
 // #endregion measure
+
+/** Probes one at a time, a millisecond apart, until `done()`. */
+// #region probe
+async function probeUntil(
+  done: () => boolean,
+  probe: () => Promise<unknown>,
+  probed: { slowestProbeMs: number; probes: number },
+): Promise<void> {
+  while (!done()) {
+    const start = performance.now()
+    await probe()
+    const ms = performance.now() - start
+    probed.slowestProbeMs = Math.max(probed.slowestProbeMs, ms)
+    probed.probes++
+    await sleep(1)
+  }
+}
+// #endregion probe
 
 // Resolves once the monitor has recorded one more delay (it ticks every
 // millisecond, so this takes a few; give up after a hundred).

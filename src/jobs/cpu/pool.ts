@@ -64,13 +64,13 @@ export interface CpuPoolOptions {
   readonly size?: number
 }
 
-// #region create
 /**
  * A pool of up to `size` threads. Threads start on demand (none at
  * first, so creating a pool costs nothing) and are kept until `close`.
  * Work beyond `size` waits in piscina's queue: bound it upstream, as
  * the job service does with its worker count.
  */
+// #region create
 export function createCpuPool(options: CpuPoolOptions = {}): CpuPool {
   const { size = defaultCpuPoolSize() } = options
   if (!Number.isSafeInteger(size) || size < 1) {
@@ -93,6 +93,7 @@ export function createCpuPool(options: CpuPoolOptions = {}): CpuPool {
   // An error with no task to reject (a thread that died while idle) is
   // emitted on the pool; unhandled, it would crash the process.
   piscina.on('error', () => {})
+  // #endregion create
 
   // Each thread piscina started, until its 'exit': so that `threads`
   // counts what is really alive, and a cancel can wait for its thread.
@@ -124,6 +125,7 @@ export function createCpuPool(options: CpuPoolOptions = {}): CpuPool {
     get threads() {
       return exits.size
     },
+    // #region hash
     async hash(rounds, { signal } = {}) {
       if (!Number.isSafeInteger(rounds) || rounds < 0) {
         const got = `got \`${rounds}\``
@@ -148,6 +150,7 @@ export function createCpuPool(options: CpuPoolOptions = {}): CpuPool {
         throw error
       }
     },
+    // #endregion hash
     close() {
       // destroy() waits for the threads it terminates; a thread a cancel
       // terminated earlier may still be exiting: wait for it too.
@@ -159,4 +162,3 @@ export function createCpuPool(options: CpuPoolOptions = {}): CpuPool {
     },
   }
 }
-// #endregion create
