@@ -69,7 +69,7 @@ export const peerDrain: Benchmark = {
             does:
               `\`run()\` with concurrency ${CONCURRENCY} and a no-op task, ` +
               'its defaults otherwise (its info log of every job to a drained ' +
-              "pipe); jobs added with `graphile_worker.add_job` in one statement",
+              "pipe); jobs added with `graphile_worker.add_jobs` in one call",
           },
           {
             name: 'pg-boss',
