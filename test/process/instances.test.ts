@@ -95,7 +95,7 @@ describe('many instances, one queue', () => {
         const answer = await fetch(`${target.url}/jobs`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `job-${i}` },
-          body: JSON.stringify({ type: 'sleep', payload: { ms: 20 } }),
+          body: JSON.stringify({ type: 'sleep', payload: { ms: 50 } }),
         }).catch(() => undefined)
         if (answer === undefined) continue // refused: it was killed
         expect([200, 201]).toContain(answer.status)
@@ -118,7 +118,12 @@ describe('many instances, one queue', () => {
       const processing = await withProcessingOf(doomed.id)
       if (processing >= 2) break
       doomed.service.child.kill('SIGCONT')
-      await doomed.service.waitFor((e) => e.event === 'job_started')
+      const started = doomed.service.waitFor((e) => e.event === 'job_started')
+      // Once every job is posted, no start may come: fail, do not hang.
+      const more = await Promise.race([started.then(() => true), posting.then(() => false)])
+      if (!more && (await withProcessingOf(doomed.id)) < 2) {
+        throw new Error('every job was posted before the doomed instance held two')
+      }
     }
     doomed.service.child.kill('SIGKILL')
     await doomed.service.exited
