@@ -203,15 +203,16 @@ export class PostgresStore implements JobStore {
     }))
   }
 
-  // #region finish
   /**
    * Finishes come in batches: one waits while the statement before it is
    * in flight (never on a timer), then all that waited go in one
    * statement. A batch costs a finish at most one statement's wait.
    */
+  // #region finish
   finish(lease: Lease, outcome: Outcome): Promise<Job | undefined> {
+    const values = finishValues(outcome)
     return new Promise((resolve, reject) => {
-      this.#finishes.push({ lease, values: finishValues(outcome), resolve, reject })
+      this.#finishes.push({ lease, values, resolve, reject })
       if (!this.#finishing) void this.#sendFinishes()
     })
   }
