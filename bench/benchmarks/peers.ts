@@ -9,7 +9,7 @@ import type { Benchmark } from '../lib/benchmark.ts'
 import { benchFile, runChild, startChild } from '../lib/child.ts'
 import { interleave, measured, ratio } from '../lib/measure.ts'
 import { withPostgres } from '../lib/postgres.ts'
-import { drain, graphileWorker, pgBoss, workstream, type Queue } from '../lib/queues.ts'
+import { drain, graphileWorker, pgBoss, workstream, type Drained, type Queue } from '../lib/queues.ts'
 import { postJob, startService } from '../lib/service.ts'
 import type { Figure } from '../lib/types.ts'
 import { load, type LoadResult } from './http.ts'
@@ -46,13 +46,29 @@ export const peerDrain: Benchmark = {
       [pgBoss(BATCH), n],
     ]
     return withPostgres(async (server) => {
+      const drained: Record<string, Drained[]> = {}
       const variants = Object.fromEntries(
-        sides.map(([q, size]) => [q.name, () => drain(server, q, { n: size, concurrency: CONCURRENCY })]),
+        sides.map(([q, size]) => [
+          q.name,
+          async () => {
+            const result = await drain(server, q, { n: size, concurrency: CONCURRENCY })
+            ;(drained[q.name] ??= []).push(result)
+            return result.jobsPerSecond
+          },
+        ]),
       )
       const values = await interleave({ ...context, rounds }, variants)
       const [ours, graphile, boss, batched] = sides.map(([q]) =>
         measured(q.name, `${q.name}: jobs/s`, 'jobs/s', values[q.name] ?? []),
       ) as [Figure, Figure, Figure, Figure]
+      // What the server did for each job, from pg_stat_statements.
+      const costs = sides.flatMap(([q]) => {
+        const last = (drained[q.name] ?? []).slice(-rounds)
+        return [
+          measured(`${q.name}.statements`, `${q.name}: statements per job`, 'statements', last.map((d) => d.statementsPerJob)),
+          measured(`${q.name}.server`, `${q.name}: server time per job`, 'µs', last.map((d) => d.serverMicrosPerJob)),
+        ]
+      })
       return {
         sides: [
           {
@@ -95,7 +111,9 @@ export const peerDrain: Benchmark = {
             does:
               'the workers run and idle first; the clock starts when the ' +
               'insert has committed and stops when a count (read every ' +
-              '50 ms) finds no job undone',
+              '50 ms) finds no job undone. `pg_stat_statements` counts the ' +
+              "statements run in that time (the bench's counts left out) " +
+              'and the time the server spent executing them',
           },
         ],
         figures: [
@@ -106,6 +124,7 @@ export const peerDrain: Benchmark = {
           ratio('ws/graphile', 'this service ÷ graphile-worker', ours, graphile, { op: '>=', value: 1 }),
           ratio('ws/pgboss', 'this service ÷ pg-boss', ours, boss, { op: '>=', value: 3 }),
           ratio('ws/pgboss-batch', `this service ÷ pg-boss, batchSize ${BATCH}`, ours, batched),
+          ...costs,
         ],
         charts: [
           {
@@ -136,8 +155,9 @@ export const peerInstances: Benchmark = {
       const values = await interleave(
         { ...context, rounds },
         {
-          one: () => drain(server, workstream, { n, concurrency: CONCURRENCY }),
-          three: () => drain(server, workstream, { n, concurrency: CONCURRENCY, instances: 3 }),
+          one: async () => (await drain(server, workstream, { n, concurrency: CONCURRENCY })).jobsPerSecond,
+          three: async () =>
+            (await drain(server, workstream, { n, concurrency: CONCURRENCY, instances: 3 })).jobsPerSecond,
         },
       )
       const one = measured('one', 'one instance: jobs/s', 'jobs/s', values.one)

@@ -20,7 +20,7 @@ export interface BenchPostgres {
   settings(): Promise<Record<string, string>>
 }
 
-const SETTINGS = ['server_version', 'fsync', 'synchronous_commit', 'shared_buffers', 'max_connections']
+const SETTINGS = ['server_version', 'fsync', 'synchronous_commit', 'shared_buffers', 'max_connections', 'shared_preload_libraries']
 
 let shared: Promise<{ bench: BenchPostgres; close(): Promise<void> }> | undefined
 
@@ -43,7 +43,11 @@ export async function closePostgres(): Promise<void> {
 async function startPostgres(): Promise<{ bench: BenchPostgres; close(): Promise<void> }> {
   const folder = await mkdtemp(path.join(tmpdir(), 'workstream-bench-pg-'))
   await chmod(folder, 0o711) // the server may run as another user (root)
-  const server = await startEmbeddedPostgres({ dataDir: path.join(folder, 'data') })
+  const server = await startEmbeddedPostgres({
+    dataDir: path.join(folder, 'data'),
+    // What each statement cost the server: the drain rows read it.
+    settings: ['shared_preload_libraries=pg_stat_statements'],
+  })
   const clients = new Map<string, pg.Client>()
   let count = 0
   const client = async (url: string): Promise<pg.Client> => {

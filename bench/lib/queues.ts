@@ -151,31 +151,61 @@ export const pgBoss = (batchSize: number): Queue => ({
     ),
 })
 
+/** What one drain measured. */
+export interface Drained {
+  readonly jobsPerSecond: number
+  /** Statements the workers ran per job (the bench's own counts left out). */
+  readonly statementsPerJob: number
+  /** Time the server spent executing them, per job, in microseconds. */
+  readonly serverMicrosPerJob: number
+}
+
 /**
  * Runs `instances` worker processes of `queue`, each with `concurrency`
  * workers, on a new database; once they are ready, inserts `n` jobs and
  * times, from the insert's commit, until the database holds none undone
- * (read every 50 ms: a cheap count, the same load on every side).
- * Returns jobs per second.
+ * (read every 50 ms: a cheap count, the same load on every side). The
+ * server's `pg_stat_statements` says what the workers' statements cost.
  */
 export async function drain(
   server: BenchPostgres,
   queue: Queue,
   options: { n: number; concurrency: number; instances?: number },
-): Promise<number> {
+): Promise<Drained> {
   const url = await server.database(queue.name)
   await queue.install(url)
+  await server.query(url, 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements')
   const workers = await Promise.all(
     Array.from({ length: options.instances ?? 1 }, () => queue.start(url, options.concurrency)),
   )
   try {
     await queue.insert(server, url, options.n)
+    await server.query(url, RESET_STATEMENTS)
     const began = performance.now()
     while ((await queue.remaining(server, url)) > 0) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
-    return options.n / ((performance.now() - began) / 1000)
+    const seconds = (performance.now() - began) / 1000
+    const [cost] = await server.query<{ calls: string; ms: number }>(url, STATEMENT_COST)
+    return {
+      jobsPerSecond: options.n / seconds,
+      statementsPerJob: Number(cost?.calls ?? NaN) / options.n,
+      serverMicrosPerJob: ((cost?.ms ?? NaN) * 1000) / options.n,
+    }
   } finally {
     await Promise.all(workers.map((w) => w.stop()))
   }
 }
+
+const RESET_STATEMENTS =
+  'SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database ' +
+  'WHERE datname = current_database()), 0)'
+
+// Every statement in this database since the reset, but the bench's own.
+const STATEMENT_COST = `
+  SELECT coalesce(sum(calls), 0) AS calls,
+    coalesce(sum(total_exec_time), 0)::float8 AS ms
+  FROM pg_stat_statements
+  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND query NOT LIKE 'SELECT count(*) AS n FROM%'
+    AND query NOT LIKE 'SELECT pg_stat_statements_reset%'`

@@ -43,6 +43,8 @@ export interface EmbeddedOptions {
    * turn it off: without it, a power cut may lose committed jobs.
    */
   readonly fsync?: boolean
+  /** More server settings, `name=value` each (the benchmarks add some). */
+  readonly settings?: readonly string[]
 }
 
 /** A server the service started (or found running) and will stop. */
@@ -319,6 +321,7 @@ async function startServer(
     ...(options.fsync === false
       ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']
       : []),
+    ...(options.settings ?? []).map((setting) => `-c ${setting}`),
   ]
   let lastError: unknown
   // The port is free when we look and may be taken when the server binds.
