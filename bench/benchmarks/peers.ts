@@ -152,16 +152,23 @@ export const peerInstances: Benchmark = {
     const n = context.tiny ? 50 : 20_000
     const rounds = context.tiny ? 1 : Math.min(context.rounds, 3)
     return withPostgres(async (server) => {
-      const values = await interleave(
-        { ...context, rounds },
-        {
-          one: async () => (await drain(server, workstream, { n, concurrency: CONCURRENCY })).jobsPerSecond,
-          three: async () =>
-            (await drain(server, workstream, { n, concurrency: CONCURRENCY, instances: 3 })).jobsPerSecond,
-        },
-      )
+      const drained: Record<string, Drained[]> = { one: [], three: [] }
+      const run = (key: 'one' | 'three', instances: number) => async () => {
+        const result = await drain(server, workstream, { n, concurrency: CONCURRENCY, instances })
+        drained[key]?.push(result)
+        return result.jobsPerSecond
+      }
+      const values = await interleave({ ...context, rounds }, { one: run('one', 1), three: run('three', 3) })
       const one = measured('one', 'one instance: jobs/s', 'jobs/s', values.one)
       const three = measured('three', 'three instances: jobs/s', 'jobs/s', values.three)
+      const costs = (['one', 'three'] as const).flatMap((key) => {
+        const last = (drained[key] ?? []).slice(-rounds)
+        const label = key === 'one' ? 'one instance' : 'three instances'
+        return [
+          measured(`${key}.statements`, `${label}: statements per job`, 'statements', last.map((d) => d.statementsPerJob)),
+          measured(`${key}.server`, `${label}: server time per job`, 'µs', last.map((d) => d.serverMicrosPerJob)),
+        ]
+      })
       return {
         sides: [
           {
@@ -175,7 +182,7 @@ export const peerInstances: Benchmark = {
               'workers each, sharing the jobs through `FOR UPDATE SKIP LOCKED`',
           },
         ],
-        figures: [one, three, ratio('three/one', 'three ÷ one', three, one)],
+        figures: [one, three, ratio('three/one', 'three ÷ one', three, one), ...costs],
         charts: [],
         setup:
           `${n.toLocaleString('en')} jobs per run, ${rounds} rounds, ` +
