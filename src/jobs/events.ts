@@ -179,7 +179,9 @@ interface Subscription {
  * or a metric did. Listeners must be quick: they run inside `emit`.
  */
 export class JobEvents {
-  readonly #listeners = new Set<Subscription>()
+  // Replaced, never changed, on each subscribe and unsubscribe: `emit`
+  // iterates a snapshot without copying it on every event.
+  #listeners: readonly Subscription[] = []
   readonly #onListenerError: (error: unknown, event: JobEvent) => void
 
   constructor(options: JobEventsOptions = {}) {
@@ -211,7 +213,7 @@ export class JobEvents {
     const event = Object.freeze({ event: name, ...fields }) as JobEvent
     // A snapshot: a listener that subscribes or leaves during emit
     // changes the next emit, not this one.
-    for (const listener of [...this.#listeners]) {
+    for (const listener of this.#listeners) {
       if (listener.name !== undefined && listener.name !== name) continue
       try {
         const result: unknown = listener.fn(event)
@@ -227,13 +229,13 @@ export class JobEvents {
 
   /** How many listeners are subscribed (to see that they all left). */
   get listenerCount(): number {
-    return this.#listeners.size
+    return this.#listeners.length
   }
 
   #add(listener: Subscription): () => void {
-    this.#listeners.add(listener)
+    this.#listeners = [...this.#listeners, listener]
     return () => {
-      this.#listeners.delete(listener)
+      this.#listeners = this.#listeners.filter((l) => l !== listener)
     }
   }
 

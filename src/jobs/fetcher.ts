@@ -57,26 +57,33 @@ export function wakeUp(wake: Channel<void>): void {
  */
 // #region fetcher-loop
 export async function runFetcher(options: FetcherOptions): Promise<void> {
-  const { signal, pollMs } = options
+  const { signal, pollMs, wake } = options
+  // One listener for the whole run, not one per sleep: a stop is a wake.
+  const onAbort = () => wakeUp(wake)
+  signal.addEventListener('abort', onAbort, { once: true })
   let backoffMs = 0
-  while (!signal.aborted) {
-    const wanted = options.idleWorkers()
-    let claimed: ClaimedJob[] = []
-    if (wanted > 0) {
-      try {
-        claimed = await claim(options, wanted)
-        backoffMs = 0
-      } catch (error) {
-        options.onError?.(error)
-        backoffMs = Math.min(Math.max(backoffMs * 2, 100), 5_000)
-        await waitForWake(options.wake, backoffMs, signal)
-        continue
+  try {
+    while (!signal.aborted) {
+      const wanted = options.idleWorkers()
+      let claimed: ClaimedJob[] = []
+      if (wanted > 0) {
+        try {
+          claimed = await claim(options, wanted)
+          backoffMs = 0
+        } catch (error) {
+          options.onError?.(error)
+          backoffMs = Math.min(Math.max(backoffMs * 2, 100), 5_000)
+          await waitForWake(wake, backoffMs)
+          continue
+        }
+        await handOff(options, claimed)
+        // As many as asked: more may be due. Claim again before sleeping.
+        if (claimed.length === wanted) continue
       }
-      await handOff(options, claimed)
-      // As many as asked: more may be due. Claim again before sleeping.
-      if (claimed.length === wanted) continue
+      await waitForWake(wake, pollMs)
     }
-    await waitForWake(options.wake, pollMs, signal)
+  } finally {
+    signal.removeEventListener('abort', onAbort)
   }
 }
 // #endregion fetcher-loop
@@ -158,18 +165,17 @@ async function release(
   }
 }
 
-/** Waits for a wake-up, `ms`, or `signal`, whichever comes first. */
-async function waitForWake(
-  wake: Channel<void>,
-  ms: number,
-  signal: AbortSignal,
-): Promise<void> {
-  const timeout = new AbortController()
-  const timer = setTimeout(() => timeout.abort(), ms)
+/**
+ * Waits for a wake-up or `ms`, whichever comes first (the fetcher's stop
+ * is a wake-up too, see `runFetcher`). The timer is a wake-up that sends
+ * itself: no signal is made per sleep, and a wake-up already waiting
+ * ends the sleep before it begins.
+ */
+async function waitForWake(wake: Channel<void>, ms: number): Promise<void> {
+  if (wake.tryRecv() !== undefined) return
+  const timer = setTimeout(() => wakeUp(wake), ms)
   try {
-    await wake.recv({ signal: AbortSignal.any([signal, timeout.signal]) })
-  } catch {
-    // Timed out or stopped: either way, look again (or leave).
+    await wake.recv()
   } finally {
     clearTimeout(timer)
   }

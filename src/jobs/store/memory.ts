@@ -179,18 +179,20 @@ export class MemoryStore implements JobStore {
     const due = [...this.#retrying]
       .map((id) => this.#entries.get(id)!)
       .filter((entry) => entry.runAt <= now && wanted(entry))
-      .sort(byRunAt)
     const chosen: Entry[] = []
     for (const id of this.#pending) {
       if (chosen.length === limit) break
       const entry = this.#entries.get(id)!
       if (wanted(entry)) chosen.push(entry)
     }
+    // Pending jobs are already in `run_at` order; due retries join them.
+    const order = due.length === 0 ? chosen : [...chosen, ...due].sort(byRunAt)
     const claimed: ClaimedJob[] = []
-    for (const entry of [...chosen, ...due].sort(byRunAt).slice(0, limit)) {
+    const at = new Date(now)
+    for (const entry of order.slice(0, limit)) {
       const job = entry.job as Job & { status: 'pending' | 'retrying' }
       this.#unqueue(entry)
-      this.#save(entry, transition(job, 'processing', new Date(now)))
+      this.#save(entry, transition(job, 'processing', at))
       entry.owner = owner
       entry.leaseExpiresAt = now + leaseMs
       claimed.push({ job: entry.job, lease: leaseOf(entry) })
