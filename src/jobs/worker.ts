@@ -101,7 +101,12 @@ export async function runAttempt(
 ): Promise<Job | undefined> {
   const { name: worker_id, handlers, events } = options
   const { job } = attempt
-  const fields = { ...jobFields(job), worker_id, attempt: job.attempts }
+  const fields = {
+    job_id: job.id,
+    type: job.type,
+    worker_id,
+    attempt: job.attempts,
+  }
   const timer = setTimeout(() => {
     events?.emit('job_timed_out', { ...fields, timeout_ms: job.timeout_ms })
     attempt.abort(new JobTimeoutError(job.timeout_ms))
@@ -127,10 +132,9 @@ export async function runAttempt(
   // #region after-the-handler
   // The handler has returned: no work of this attempt runs on. Recording
   // the outcome takes no signal, least of all the aborted one.
-  const ended = {
-    ...fields,
-    duration_ms: Math.round(performance.now() - startedAt),
-  }
+  const duration_ms = Math.round(performance.now() - startedAt)
+  const { job_id, type, attempt: n } = fields
+  const ended = { job_id, type, worker_id, attempt: n, duration_ms }
   try {
     const outcome = decide(options, attempt, failure)
     return await record(options, attempt, outcome, ended)

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto'
 import { IdempotencyConflictError, StoreFullError } from '../errors.ts'
 import {
   isFinished,
+  isoString,
   newJob,
   transition,
   type Job,
@@ -244,7 +245,7 @@ export class MemoryStore implements JobStore {
         // Given back: this attempt does not count.
         const next = transition(job, 'pending', now, {
           last_error: outcome.reason,
-          run_at: now.toISOString(),
+          run_at: isoString(now),
         })
         this.#save(entry, { ...next, attempts: job.attempts - 1 })
         entry.runAt = now.getTime()
@@ -351,7 +352,7 @@ export class MemoryStore implements JobStore {
   #retry(entry: Entry, now: Date, delayMs: number, last_error: string): void {
     const job = entry.job as Job & { status: 'processing' }
     entry.runAt = now.getTime() + delayMs
-    const run_at = new Date(entry.runAt).toISOString()
+    const run_at = isoString(new Date(entry.runAt))
     this.#save(entry, transition(job, 'retrying', now, { last_error, run_at }))
     this.#retrying.add(job.id)
   }
