@@ -75,12 +75,14 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         options.onBusy?.()
       }
       if (!received.ok) return // closed and drained
-      await runAttempt(options, received.value).catch((error: unknown) => {
+      try {
+        await runAttempt(options, received.value)
+      } catch (error) {
         // A bug, not the job's failure: let go of the attempt, so that
         // its lease runs out and the rescuer gives the job back.
         options.running.release(received.value)
         throw error
-      })
+      }
     }
   } finally {
     events?.emit('worker_stopped', { worker_id })

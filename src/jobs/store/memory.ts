@@ -230,7 +230,7 @@ export class MemoryStore implements JobStore {
     switch (outcome.kind) {
       case 'completed':
       case 'canceled':
-        this.#save(entry, transition(job, outcome.kind, now))
+        this.#save(entry, transition(job, outcome.kind, now), now)
         break
       case 'failed':
         this.#save(
@@ -362,10 +362,10 @@ export class MemoryStore implements JobStore {
     this.#retrying.delete(entry.job.id)
   }
 
-  #save(entry: Entry, job: Job): void {
+  #save(entry: Entry, job: Job, now?: Date): void {
     entry.job = job
     if (isFinished(job.status)) {
-      entry.finishedAt = this.#now().getTime()
+      entry.finishedAt = (now ?? this.#now()).getTime()
       this.#finished.add(job.id)
     }
   }
@@ -381,6 +381,7 @@ export class MemoryStore implements JobStore {
 
   /** Drops finished jobs, oldest first, until `bytes` more fit. */
   #makeRoom(bytes: number): void {
+    if (this.#bytes + bytes <= this.budgetBytes) return // the common case
     for (const id of this.#finished) {
       if (this.#bytes + bytes <= this.budgetBytes) break
       this.#delete(this.#entries.get(id)!)
