@@ -210,10 +210,12 @@ export class JobEvents {
     name: Name,
     fields: JobEventMap[Name],
   ): void {
-    const event = Object.freeze({ event: name, ...fields }) as JobEvent
     // A snapshot: a listener that subscribes or leaves during emit
     // changes the next emit, not this one.
-    for (const listener of this.#listeners) {
+    const listeners = this.#listeners
+    if (!heard(listeners, name)) return // nobody listens: nothing to make
+    const event = Object.freeze({ event: name, ...fields }) as JobEvent
+    for (const listener of listeners) {
       if (listener.name !== undefined && listener.name !== name) continue
       try {
         const result: unknown = listener.fn(event)
@@ -254,6 +256,14 @@ function warn(error: unknown, event: JobEvent): void {
     `a listener of ${event.event} threw: ${message}`,
     'JobEventListenerWarning',
   )
+}
+
+/** Whether one of `listeners` listens for the events named `name`. */
+function heard(listeners: readonly Subscription[], name: JobEventName) {
+  for (const listener of listeners) {
+    if (listener.name === undefined || listener.name === name) return true
+  }
+  return false
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

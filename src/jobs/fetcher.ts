@@ -61,6 +61,10 @@ export async function runFetcher(options: FetcherOptions): Promise<void> {
   // One listener for the whole run, not one per sleep: a stop is a wake.
   const onAbort = () => wakeUp(wake)
   signal.addEventListener('abort', onAbort, { once: true })
+  // The poll is a wake-up that sends itself: one timer for the whole run,
+  // re-armed at each sleep (a timer made per sleep, twice per job, was a
+  // profile's cost too).
+  const poll = setTimeout(() => wakeUp(wake), pollMs)
   let backoffMs = 0
   try {
     while (!signal.aborted) {
@@ -73,16 +77,17 @@ export async function runFetcher(options: FetcherOptions): Promise<void> {
         } catch (error) {
           options.onError?.(error)
           backoffMs = Math.min(Math.max(backoffMs * 2, 100), 5_000)
-          await waitForWake(wake, backoffMs)
+          await backOff(wake, backoffMs)
           continue
         }
         await handOff(options, claimed)
         // As many as asked: more may be due. Claim again before sleeping.
         if (claimed.length === wanted) continue
       }
-      await waitForWake(wake, pollMs)
+      await waitForWake(wake, poll)
     }
   } finally {
+    clearTimeout(poll)
     signal.removeEventListener('abort', onAbort)
   }
 }
@@ -138,7 +143,7 @@ async function handOff(
   } catch (error) {
     if (!signal.aborted) throw error
   } finally {
-    for (const attempt of held.slice(sent)) await release(options, attempt)
+    for (let i = sent; i < held.length; i++) await release(options, held[i]!)
   }
 }
 // #endregion hand-off
@@ -166,16 +171,26 @@ async function release(
 }
 
 /**
- * Waits for a wake-up or `ms`, whichever comes first (the fetcher's stop
- * is a wake-up too, see `runFetcher`). The timer is a wake-up that sends
- * itself: no signal is made per sleep, and a wake-up already waiting
- * ends the sleep before it begins.
+ * Waits for a wake-up; `timer` (armed again here) sends one when its time
+ * is up, and the fetcher's stop is one too (see `runFetcher`). No signal
+ * is made per sleep, and a wake-up already waiting ends the sleep before
+ * it begins. The timer is left armed: if it fires while the fetcher is
+ * awake, the fetcher only looks once more.
  */
-async function waitForWake(wake: Channel<void>, ms: number): Promise<void> {
+async function waitForWake(
+  wake: Channel<void>,
+  timer: ReturnType<typeof setTimeout>,
+): Promise<void> {
   if (wake.tryRecv() !== undefined) return
+  timer.refresh()
+  await wake.recv()
+}
+
+/** Waits for a wake-up or `ms`, after a claim that failed. */
+async function backOff(wake: Channel<void>, ms: number): Promise<void> {
   const timer = setTimeout(() => wakeUp(wake), ms)
   try {
-    await wake.recv()
+    await waitForWake(wake, timer)
   } finally {
     clearTimeout(timer)
   }

@@ -130,7 +130,7 @@ export function attachLogger(
   logger: Logger,
 ): () => void {
   return events.subscribe((event) => {
-    logger[levelOf(event)]({ ...event }, wordsOf(event.event))
+    logger[levelOf(event)](event, wordsOf(event.event))
   })
 }
 // #endregion attach

@@ -177,9 +177,11 @@ export class MemoryStore implements JobStore {
       !options.excludeTypes?.includes(entry.job.type)
     // #region claim
     // No await from here to the return: no other task runs in between.
-    const due = [...this.#retrying]
-      .map((id) => this.#entries.get(id)!)
-      .filter((entry) => entry.runAt <= now && wanted(entry))
+    const due: Entry[] = []
+    for (const id of this.#retrying) {
+      const entry = this.#entries.get(id)!
+      if (entry.runAt <= now && wanted(entry)) due.push(entry)
+    }
     const chosen: Entry[] = []
     for (const id of this.#pending) {
       if (chosen.length === limit) break
