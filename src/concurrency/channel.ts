@@ -146,13 +146,7 @@ export class Channel<T> implements AsyncIterable<T> {
     } catch (error) {
       return Promise.reject(error)
     }
-    return waitOn(signal, (resolve, reject) =>
-      this[park]({
-        kind: 'send',
-        value,
-        settle: (error) => (error ? reject(error) : resolve()),
-      }),
-    )
+    return waitOn<T, void>(this, signal, { kind: 'send', value })
   }
   // #endregion send
 
@@ -190,9 +184,7 @@ export class Channel<T> implements AsyncIterable<T> {
     if (signal?.aborted) return Promise.reject(signal.reason)
     const ready = this.tryRecv()
     if (ready) return Promise.resolve(ready)
-    return waitOn(signal, (resolve) =>
-      this[park]({ kind: 'recv', settle: resolve }),
-    )
+    return waitOn<T, Received<T>>(this, signal, { kind: 'recv' })
   }
   // #endregion recv
 
@@ -276,43 +268,78 @@ export class Channel<T> implements AsyncIterable<T> {
 }
 
 /**
- * A promise settled by the waiter that `parkWaiter` parks, or rejected with
- * the signal's reason after withdrawing it. The abort listener is removed
- * as soon as the promise settles, either way.
+ * Parks a receive or a send (`operation`) on `channel` until a partner or
+ * `close()` settles it, or `signal` aborts: then it is withdrawn and the
+ * promise rejects with the signal's reason.
  */
-function waitOn<R>(
+function waitOn<T, R>(
+  channel: Channel<T>,
   signal: AbortSignal | undefined,
-  parkWaiter: (
-    resolve: (result: R) => void,
-    reject: (error: unknown) => void,
-  ) => () => void,
+  operation: { kind: 'recv' } | { kind: 'send'; value: T },
 ): Promise<R> {
-  // Without a signal there is nothing to withdraw on: skipping the listener
-  // and its closures makes a parked operation about six times smaller.
+  // Without a signal nothing can withdraw it: the leanest waiter will do.
   if (signal === undefined) {
     return new Promise<R>((resolve, reject) => {
-      parkWaiter(resolve, reject)
+      channel[park](
+        operation.kind === 'recv'
+          ? { kind: 'recv', settle: resolve as (got: Received<T>) => void }
+          : {
+              kind: 'send',
+              value: operation.value,
+              settle: (error) => (error ? reject(error) : resolve(undefined as R)),
+            },
+      )
     })
   }
   return new Promise<R>((resolve, reject) => {
-    const stopListening = () => signal.removeEventListener('abort', onAbort)
-    const withdraw = parkWaiter(
-      (result) => {
-        stopListening()
-        resolve(result)
-      },
-      (error) => {
-        stopListening()
-        reject(error)
-      },
-    )
-    const onAbort = () => {
-      withdraw()
-      reject(signal.reason)
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
+    const waiter = new Parked<T>(operation, signal, resolve, reject)
+    waiter.withdraw = channel[park](waiter as Waiter<T>)
+    signal.addEventListener('abort', waiter, { once: true })
   })
 }
+
+/**
+ * A parked receive or send: the waiter the channel settles, and the
+ * listener of its signal's abort (`handleEvent`), in one object. Closures
+ * for each of those roles made a parked operation with a signal about
+ * twice as large; every idle task waits in one of these.
+ */
+class Parked<T> {
+  readonly kind: 'recv' | 'send'
+  readonly value: T | undefined
+  withdraw: () => void = nothing
+  readonly #signal: AbortSignal
+  readonly #resolve: (result: never) => void
+  readonly #reject: (error: unknown) => void
+
+  constructor(
+    operation: { kind: 'recv' } | { kind: 'send'; value: T },
+    signal: AbortSignal,
+    resolve: (result: never) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.kind = operation.kind
+    this.value = operation.kind === 'send' ? operation.value : undefined
+    this.#signal = signal
+    this.#resolve = resolve
+    this.#reject = reject
+  }
+
+  /** A receive's value, or a send's outcome (an error if it was refused). */
+  settle(outcome?: Received<T> | ChannelClosedError): void {
+    this.#signal.removeEventListener('abort', this)
+    if (outcome instanceof ChannelClosedError) this.#reject(outcome)
+    else (this.#resolve as (result: unknown) => void)(outcome)
+  }
+
+  /** The signal aborted: withdraw the waiter, reject with the reason. */
+  handleEvent(): void {
+    this.withdraw()
+    this.#reject(this.#signal.reason)
+  }
+}
+
+function nothing(): void {}
 
 function first<V>(set: Set<V>): V | undefined {
   for (const value of set) return value

@@ -148,7 +148,8 @@ function watchAnswer(
   onAborted: () => void,
 ): void {
   answering.set(req.socket, res)
-  res.once('close', () => {
+  // `on`, not `once`: an answer closes once, and `once` wraps each time.
+  res.on('close', () => {
     answering.delete(req.socket)
     if (!res.writableFinished && !closedByUs.has(req.socket)) onAborted()
   })

@@ -173,6 +173,8 @@ export function queryParams(
   known?: readonly string[],
 ): Record<string, string> {
   const params: Record<string, string> = Object.create(null)
+  // Most requests have no query: no URL to parse for them.
+  if (!url.includes('?')) return params
   for (const [name, value] of new URL(url).searchParams) {
     const plain = name.replace(/\[.*$/, '')
     const problem =

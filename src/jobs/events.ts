@@ -179,7 +179,9 @@ interface Subscription {
  * or a metric did. Listeners must be quick: they run inside `emit`.
  */
 export class JobEvents {
-  readonly #listeners = new Set<Subscription>()
+  // Replaced, never changed, on each subscribe and unsubscribe: `emit`
+  // iterates a snapshot without copying it on every event.
+  #listeners: readonly Subscription[] = []
   readonly #onListenerError: (error: unknown, event: JobEvent) => void
 
   constructor(options: JobEventsOptions = {}) {
@@ -208,10 +210,12 @@ export class JobEvents {
     name: Name,
     fields: JobEventMap[Name],
   ): void {
-    const event = Object.freeze({ event: name, ...fields }) as JobEvent
     // A snapshot: a listener that subscribes or leaves during emit
     // changes the next emit, not this one.
-    for (const listener of [...this.#listeners]) {
+    const listeners = this.#listeners
+    if (!heard(listeners, name)) return // nobody listens: nothing to make
+    const event = Object.freeze({ event: name, ...fields }) as JobEvent
+    for (const listener of listeners) {
       if (listener.name !== undefined && listener.name !== name) continue
       try {
         const result: unknown = listener.fn(event)
@@ -227,13 +231,13 @@ export class JobEvents {
 
   /** How many listeners are subscribed (to see that they all left). */
   get listenerCount(): number {
-    return this.#listeners.size
+    return this.#listeners.length
   }
 
   #add(listener: Subscription): () => void {
-    this.#listeners.add(listener)
+    this.#listeners = [...this.#listeners, listener]
     return () => {
-      this.#listeners.delete(listener)
+      this.#listeners = this.#listeners.filter((l) => l !== listener)
     }
   }
 
@@ -252,6 +256,14 @@ function warn(error: unknown, event: JobEvent): void {
     `a listener of ${event.event} threw: ${message}`,
     'JobEventListenerWarning',
   )
+}
+
+/** Whether one of `listeners` listens for the events named `name`. */
+function heard(listeners: readonly Subscription[], name: JobEventName) {
+  for (const listener of listeners) {
+    if (listener.name === undefined || listener.name === name) return true
+  }
+  return false
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

@@ -57,26 +57,38 @@ export function wakeUp(wake: Channel<void>): void {
  */
 // #region fetcher-loop
 export async function runFetcher(options: FetcherOptions): Promise<void> {
-  const { signal, pollMs } = options
+  const { signal, pollMs, wake } = options
+  // One listener for the whole run, not one per sleep: a stop is a wake.
+  const onAbort = () => wakeUp(wake)
+  signal.addEventListener('abort', onAbort, { once: true })
+  // The poll is a wake-up that sends itself: one timer for the whole run,
+  // re-armed at each sleep (a timer made per sleep, twice per job, was a
+  // profile's cost too).
+  const poll = setTimeout(() => wakeUp(wake), pollMs)
   let backoffMs = 0
-  while (!signal.aborted) {
-    const wanted = options.idleWorkers()
-    let claimed: ClaimedJob[] = []
-    if (wanted > 0) {
-      try {
-        claimed = await claim(options, wanted)
-        backoffMs = 0
-      } catch (error) {
-        options.onError?.(error)
-        backoffMs = Math.min(Math.max(backoffMs * 2, 100), 5_000)
-        await waitForWake(options.wake, backoffMs, signal)
-        continue
+  try {
+    while (!signal.aborted) {
+      const wanted = options.idleWorkers()
+      let claimed: ClaimedJob[] = []
+      if (wanted > 0) {
+        try {
+          claimed = await claim(options, wanted)
+          backoffMs = 0
+        } catch (error) {
+          options.onError?.(error)
+          backoffMs = Math.min(Math.max(backoffMs * 2, 100), 5_000)
+          await backOff(wake, backoffMs)
+          continue
+        }
+        await handOff(options, claimed)
+        // As many as asked: more may be due. Claim again before sleeping.
+        if (claimed.length === wanted) continue
       }
-      await handOff(options, claimed)
-      // As many as asked: more may be due. Claim again before sleeping.
-      if (claimed.length === wanted) continue
+      await waitForWake(wake, poll)
     }
-    await waitForWake(options.wake, pollMs, signal)
+  } finally {
+    clearTimeout(poll)
+    signal.removeEventListener('abort', onAbort)
   }
 }
 // #endregion fetcher-loop
@@ -131,7 +143,7 @@ async function handOff(
   } catch (error) {
     if (!signal.aborted) throw error
   } finally {
-    for (const attempt of held.slice(sent)) await release(options, attempt)
+    for (let i = sent; i < held.length; i++) await release(options, held[i]!)
   }
 }
 // #endregion hand-off
@@ -158,18 +170,27 @@ async function release(
   }
 }
 
-/** Waits for a wake-up, `ms`, or `signal`, whichever comes first. */
+/**
+ * Waits for a wake-up; `timer` (armed again here) sends one when its time
+ * is up, and the fetcher's stop is one too (see `runFetcher`). No signal
+ * is made per sleep, and a wake-up already waiting ends the sleep before
+ * it begins. The timer is left armed: if it fires while the fetcher is
+ * awake, the fetcher only looks once more.
+ */
 async function waitForWake(
   wake: Channel<void>,
-  ms: number,
-  signal: AbortSignal,
+  timer: ReturnType<typeof setTimeout>,
 ): Promise<void> {
-  const timeout = new AbortController()
-  const timer = setTimeout(() => timeout.abort(), ms)
+  if (wake.tryRecv() !== undefined) return
+  timer.refresh()
+  await wake.recv()
+}
+
+/** Waits for a wake-up or `ms`, after a claim that failed. */
+async function backOff(wake: Channel<void>, ms: number): Promise<void> {
+  const timer = setTimeout(() => wakeUp(wake), ms)
   try {
-    await wake.recv({ signal: AbortSignal.any([signal, timeout.signal]) })
-  } catch {
-    // Timed out or stopped: either way, look again (or leave).
+    await waitForWake(wake, timer)
   } finally {
     clearTimeout(timer)
   }

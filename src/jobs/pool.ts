@@ -33,6 +33,8 @@ export class WorkerPool {
   readonly size: number
   readonly #options: PoolOptions
   readonly #taking = new AbortController()
+  // Each worker's own signal, which `#taking` aborts (see the constructor).
+  readonly #stops = new Set<AbortController>()
   readonly #workers: Task<void>[] = []
   readonly #crashes: number[] = []
   #idle = 0
@@ -47,6 +49,13 @@ export class WorkerPool {
     }
     this.size = options.size
     this.#options = options
+    // One listener on the pool's signal, not one per wait: a worker
+    // waits on its own signal, with no other listener to walk past, and
+    // Node warns of a leak past ten listeners on one signal.
+    const taking = this.#taking.signal
+    taking.addEventListener('abort', () => {
+      for (const stop of this.#stops) stop.abort(taking.reason)
+    })
     for (let i = 1; i <= options.size; i++) {
       const name = `worker-${i}`
       this.#workers.push(spawn(name, () => this.#supervise(name)))
@@ -79,7 +88,10 @@ export class WorkerPool {
   /** Runs one worker, and a new one each time it fails, until stopped. */
   async #supervise(name: string): Promise<void> {
     const { events, maxCrashes = 5, crashWindowMs = 60_000 } = this.#options
-    const signal = this.#taking.signal
+    const stop = new AbortController()
+    if (this.#taking.signal.aborted) stop.abort(this.#taking.signal.reason)
+    this.#stops.add(stop)
+    const signal = stop.signal
     const worker: WorkerOptions = {
       ...this.#options,
       name,

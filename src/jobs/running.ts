@@ -1,8 +1,8 @@
 /**
  * The attempts this instance holds: claimed by its fetcher, then run by
- * its workers. Each has one `AbortController`, the attempt's only signal:
- * a cancel, the time limit, a lost lease and the hard stop all abort it
- * directly, each with its own reason. The lease keeper renews their
+ * its workers. Each has one signal, the attempt's only one: a cancel, the
+ * time limit, a lost lease and the hard stop all abort it directly, each
+ * with its own reason. The lease keeper renews their
  * leases; a cancel finds them here.
  */
 import { JobCanceledError } from './errors.ts'
@@ -12,10 +12,58 @@ import type { ClaimedJob, Lease } from './store/contract.ts'
 export interface HeldAttempt {
   readonly job: ClaimedJob['job']
   readonly lease: Lease
-  /** Aborted once, with the reason the attempt must stop. */
-  readonly controller: AbortController
+  /** The attempt's signal: aborted once, with the reason it must stop. */
+  readonly signal: AbortSignal
+  /** Whether it was aborted, without making the signal to ask it. */
+  readonly aborted: boolean
+  /** Why it was aborted (the first reason given), if it was. */
+  readonly reason: unknown
+  /** Aborts it with `reason`; later aborts change nothing. */
+  abort(reason: unknown): void
   /** A client asked to cancel it (even after another abort): it wins. */
   canceled: boolean
+}
+
+/**
+ * An attempt whose `AbortController` is made the first time its signal is
+ * asked for. Node's `AbortSignal` is a large object (several hundred
+ * bytes, and a profile's largest allocation per job), and most attempts
+ * end with no handler listening and nothing aborting them.
+ */
+class Attempt implements HeldAttempt {
+  readonly job: ClaimedJob['job']
+  readonly lease: Lease
+  canceled = false
+  #controller: AbortController | undefined
+  #aborted: { reason: unknown } | undefined
+
+  constructor(claimed: ClaimedJob) {
+    this.job = claimed.job
+    this.lease = claimed.lease
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController()
+      if (this.#aborted) this.#controller.abort(this.#aborted.reason)
+    }
+    return this.#controller.signal
+  }
+
+  get aborted(): boolean {
+    return this.#aborted !== undefined
+  }
+
+  get reason(): unknown {
+    return this.#aborted?.reason
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return // the first abort wins
+    const why = reason ?? new DOMException('This operation was aborted', 'AbortError')
+    this.#aborted = { reason: why }
+    this.#controller?.abort(why)
+  }
 }
 
 // #region running-jobs
@@ -23,13 +71,9 @@ export interface HeldAttempt {
 export class RunningJobs {
   readonly #attempts = new Map<string, HeldAttempt>()
 
-  /** Holds a claimed job; its controller is new and not aborted. */
+  /** Holds a claimed job; its signal is new and not aborted. */
   hold(claimed: ClaimedJob): HeldAttempt {
-    const attempt = {
-      ...claimed,
-      controller: new AbortController(),
-      canceled: false,
-    }
+    const attempt = new Attempt(claimed)
     this.#attempts.set(claimed.job.id, attempt)
     return attempt
   }
@@ -46,16 +90,14 @@ export class RunningJobs {
     const attempt = this.#attempts.get(id)
     if (attempt === undefined) return false
     if (reason instanceof JobCanceledError) attempt.canceled = true
-    attempt.controller.abort(reason)
+    attempt.abort(reason)
     return true
   }
   // #endregion running-jobs
 
   /** Aborts every attempt held (the hard stop). */
   abortAll(reason: unknown): void {
-    for (const attempt of this.#attempts.values()) {
-      attempt.controller.abort(reason)
-    }
+    for (const attempt of this.#attempts.values()) attempt.abort(reason)
   }
 
   /** The leases of every attempt held, for one heartbeat. */

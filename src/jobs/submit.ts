@@ -7,7 +7,7 @@
  */
 import type { Backlog } from './backlog.ts'
 import { NotAcceptingJobsError, QueueFullError } from './errors.ts'
-import { jobFields, type JobEvents } from './events.ts'
+import type { JobEvents } from './events.ts'
 import type { HandlerRegistry } from './handlers.ts'
 import type { NewJob } from './job.ts'
 import type { Created, CreateOptions, JobStore } from './store/contract.ts'
@@ -53,11 +53,14 @@ export async function submitJob(
   if (backlog && (await backlog.isFull())) {
     throw new QueueFullError(backlog.capacity)
   }
+  const { type, payload, max_retries } = input
   const timeout_ms = input.timeout_ms ?? deps.defaultTimeoutMs
-  const created = await store.create({ ...input, timeout_ms }, options)
+  const job = { type, payload, max_retries, timeout_ms }
+  const created = await store.create(job, options)
   if (created.created) {
+    const { id: job_id } = created.job
     const request_id = options.requestId
-    events?.emit('job_created', { ...jobFields(created.job), request_id })
+    events?.emit('job_created', { job_id, type, request_id })
     backlog?.added()
     deps.wake?.()
   }

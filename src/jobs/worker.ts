@@ -14,7 +14,7 @@ import {
   UnknownJobTypeError,
 } from './errors.ts'
 import { jobFields, type JobEvents } from './events.ts'
-import type { HandlerRegistry } from './handlers.ts'
+import type { HandlerContext, HandlerRegistry } from './handlers.ts'
 import type { Job } from './job.ts'
 import {
   backoffDelay,
@@ -75,12 +75,14 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         options.onBusy?.()
       }
       if (!received.ok) return // closed and drained
-      await runAttempt(options, received.value).catch((error: unknown) => {
+      try {
+        await runAttempt(options, received.value)
+      } catch (error) {
         // A bug, not the job's failure: let go of the attempt, so that
         // its lease runs out and the rescuer gives the job back.
         options.running.release(received.value)
         throw error
-      })
+      }
     }
   } finally {
     events?.emit('worker_stopped', { worker_id })
@@ -100,23 +102,29 @@ export async function runAttempt(
   attempt: HeldAttempt,
 ): Promise<Job | undefined> {
   const { name: worker_id, handlers, events } = options
-  const { job, controller } = attempt
-  const { signal } = controller
-  const fields = { ...jobFields(job), worker_id, attempt: job.attempts }
+  const { job } = attempt
+  const fields = {
+    job_id: job.id,
+    type: job.type,
+    worker_id,
+    attempt: job.attempts,
+  }
   const timer = setTimeout(() => {
     events?.emit('job_timed_out', { ...fields, timeout_ms: job.timeout_ms })
-    controller.abort(new JobTimeoutError(job.timeout_ms))
+    attempt.abort(new JobTimeoutError(job.timeout_ms))
   }, job.timeout_ms)
   events?.emit('job_started', fields)
   const startedAt = performance.now()
   let failure: { error: unknown } | undefined
   try {
-    signal.throwIfAborted() // canceled between its claim and now
+    // Canceled between its claim and now.
+    if (attempt.aborted) throw attempt.reason
     const type = handlers.get(job.type)
     if (type === undefined) {
       throw new UnknownJobTypeError(job.type, handlers.names)
     }
-    await type.run(job, { signal })
+    // The signal is made only if the handler looks at it.
+    await type.run(job, new AttemptContext(attempt))
   } catch (error) {
     failure = { error }
   } finally {
@@ -126,10 +134,9 @@ export async function runAttempt(
   // #region after-the-handler
   // The handler has returned: no work of this attempt runs on. Recording
   // the outcome takes no signal, least of all the aborted one.
-  const ended = {
-    ...fields,
-    duration_ms: Math.round(performance.now() - startedAt),
-  }
+  const duration_ms = Math.round(performance.now() - startedAt)
+  const { job_id, type, attempt: n } = fields
+  const ended = { job_id, type, worker_id, attempt: n, duration_ms }
   try {
     const outcome = decide(options, attempt, failure)
     return await record(options, attempt, outcome, ended)
@@ -153,10 +160,9 @@ function decide(
   if (failure === undefined) return { kind: 'completed' }
   // It failed. If its signal aborted, the abort is why; a cancel wins
   // over the others: its client wants the job never run again.
-  const { job, controller } = attempt
-  const { signal } = controller
+  const { job } = attempt
   if (attempt.canceled) return { kind: 'canceled' }
-  const reason: unknown = signal.aborted ? signal.reason : failure.error
+  const reason: unknown = attempt.aborted ? attempt.reason : failure.error
   if (reason instanceof LeaseLostError) return 'lease-lost'
   if (reason instanceof JobInterruptedError) {
     return { kind: 'interrupted', reason: reason.message }
@@ -168,6 +174,19 @@ function decide(
   const policy = options.retry ?? DEFAULT_RETRY_POLICY
   return { kind: 'retry', error, delayMs: backoffDelay(job.attempts, policy) }
   // #endregion decide
+}
+
+/** What a handler gets: the attempt's signal, made when first read. */
+class AttemptContext implements HandlerContext {
+  readonly #attempt: HeldAttempt
+
+  constructor(attempt: HeldAttempt) {
+    this.#attempt = attempt
+  }
+
+  get signal(): AbortSignal {
+    return this.#attempt.signal
+  }
 }
 
 /** An attempt that has ended, as its events report it. */

@@ -431,7 +431,7 @@ describe('POST /jobs/:id/cancel', () => {
     const accepted = await withWorkers.app.request(`/jobs/${job.id}/cancel`, { method: 'POST' })
     expect(accepted.status).toBe(202)
     expect(await accepted.json()).toMatchObject({ id: job.id, status: 'processing' })
-    expect(held.controller.signal.aborted).toBe(true)
+    expect(held.signal.aborted).toBe(true)
     running.release(held)
   })
 

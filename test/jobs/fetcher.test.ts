@@ -96,6 +96,20 @@ describe('runFetcher', () => {
     await t.stop()
   })
 
+  it('re-arms one poll timer across sleeps, and leaves none behind once stopped', async () => {
+    const t = setup()
+    await vi.advanceTimersByTimeAsync(0) // no idle worker: it sleeps
+    for (let i = 0; i < 3; i++) {
+      t.wake()
+      await vi.advanceTimersByTimeAsync(0) // woke, looked, sleeps again
+      expect(vi.getTimerCount()).toBe(1)
+    }
+    await vi.advanceTimersByTimeAsync(5_000) // polls, five times
+    expect(vi.getTimerCount()).toBe(1)
+    await t.stop()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('fetcher-claims-for-idle: it claims no more jobs than there are idle workers', async () => {
     const t = setup()
     for (let i = 0; i < 5; i++) await t.store.create({ type: 'noop' })

@@ -10,6 +10,7 @@ import {
   type Job,
   type JobStatus,
   type NextStatus,
+  isoString,
 } from '../../src/jobs/job.ts'
 
 const now = new Date('2030-01-02T03:04:05.678Z')
@@ -143,5 +144,18 @@ describe('newJob', () => {
     expect(job.payload).toEqual({ nested: { ms: 1 } })
     expect(Object.isFrozen(job)).toBe(true)
     expect(Object.isFrozen((job.payload as typeof payload).nested)).toBe(true)
+  })
+})
+
+describe('isoString', () => {
+  it('gives toISOString’s text: again for the same millisecond, anew for the next', () => {
+    const a = new Date('2026-12-02T02:00:00.123Z')
+    const same = new Date(a.getTime())
+    const next = new Date(a.getTime() + 1)
+    expect(isoString(a)).toBe(a.toISOString())
+    expect(isoString(same)).toBe(a.toISOString())
+    expect(isoString(next)).toBe(next.toISOString())
+    expect(isoString(a)).toBe('2026-12-02T02:00:00.123Z')
+    expect(() => isoString(new Date(Number.NaN))).toThrow(RangeError)
   })
 })

@@ -23,7 +23,7 @@ describe('the lease keeper', () => {
     await heartbeat({ ...t.options, leaseMs: 60_000, signal: new AbortController().signal })
     // Expired at 1 s if not renewed; renewed to a minute: no rescue.
     expect(await t.store.rescue({ baseMs: 0, maxMs: 0 })).toEqual([])
-    expect(t.held.every((a) => !a.controller.signal.aborted)).toBe(true)
+    expect(t.held.every((a) => !a.signal.aborted)).toBe(true)
   })
 
   it('leases-lost-aborts: a lease found lost aborts its handler with LeaseLostError', async () => {
@@ -34,11 +34,11 @@ describe('the lease keeper', () => {
     t.running.release(t.held.find((a) => a.job.id === again!.job.id)!)
     const fresh = t.running.hold(again!)
     await heartbeat({ ...t.options, signal: new AbortController().signal })
-    const abortedOld = [lost, kept].filter((a) => a!.controller.signal.aborted)
-    expect(abortedOld.map((a) => a!.controller.signal.reason)).toEqual([
+    const abortedOld = [lost, kept].filter((a) => a!.signal.aborted)
+    expect(abortedOld.map((a) => a!.signal.reason)).toEqual([
       expect.any(LeaseLostError),
     ])
-    expect(fresh.controller.signal.aborted).toBe(false)
+    expect(fresh.signal.aborted).toBe(false)
     expect(t.events.map((e) => e.event)).toEqual(['job_lease_lost'])
   })
 
@@ -46,7 +46,7 @@ describe('the lease keeper', () => {
     const t = await setup(1)
     await t.store.requestCancel(t.held[0]!.job.id)
     await heartbeat({ ...t.options, signal: new AbortController().signal })
-    expect(t.held[0]!.controller.signal.reason).toBeInstanceOf(JobCanceledError)
+    expect(t.held[0]!.signal.reason).toBeInstanceOf(JobCanceledError)
     expect(t.held[0]!.canceled).toBe(true)
   })
 

@@ -172,6 +172,31 @@ describe('WorkerPool', () => {
     expect((await store.countByStatus()).completed).toBe(4)
   })
 
+  it('pool-many-workers: fifty idle workers add one listener to the pool\'s signal, so Node warns of nothing, and stopTaking still stops them all', async () => {
+    const warnings: string[] = []
+    const onWarning = (warning: Error) => warnings.push(warning.name)
+    process.on('warning', onWarning)
+    try {
+      const queue = new Channel<HeldAttempt>(0)
+      const pool = new WorkerPool({
+        size: 50,
+        store: new MemoryStore(),
+        queue,
+        handlers: gatedHandlers().handlers,
+        running: new RunningJobs(),
+      })
+      // Each worker waits on the channel; Node warns on the next tick.
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(pool.idle).toBe(50)
+      expect(warnings).not.toContain('MaxListenersExceededWarning')
+      pool.stopTaking()
+      await pool.wait()
+      expect(pool.idle).toBe(0)
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+
   it('refuses a size that is not a whole number from 1', () => {
     const deps = {
       store: new MemoryStore(),

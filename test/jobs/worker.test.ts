@@ -51,6 +51,38 @@ describe('runWorker', () => {
     expect(t.running.size).toBe(0)
   })
 
+  it('an attempt whose handler never reads its signal makes no AbortController, and one aborted first hands its reason to the signal read later', async () => {
+    const handlers = new HandlerRegistry().register('quiet', { run: async () => {} })
+    const t = setup({ ...gatedHandlers(), handlers })
+    const worker = t.start() // its task's own controller is not counted
+    const Original = globalThis.AbortController
+    let made = 0
+    globalThis.AbortController = class extends Original {
+      constructor() {
+        super()
+        made += 1
+      }
+    }
+    try {
+      const id = await t.deliver({ type: 'quiet' }) // claimed and held
+      t.queue.close() // the worker runs what is buffered, then returns
+      await worker
+      expect(await t.store.get(id)).toMatchObject({ status: 'completed' })
+      expect(made).toBe(0)
+    } finally {
+      globalThis.AbortController = Original
+    }
+    const claimed = await t.store.create({ type: 'quiet' })
+    const [job] = await t.store.claim('worker-test', 1, 60_000)
+    const attempt = t.running.hold(job!)
+    const reason = new Error('stopped before the handler looked')
+    t.running.abort(claimed.job.id, reason)
+    expect(attempt.aborted).toBe(true)
+    expect([attempt.signal.aborted, attempt.signal.reason]).toEqual([true, reason])
+    t.running.abort(claimed.job.id, new Error('later'))
+    expect(attempt.signal.reason).toBe(reason)
+  })
+
   it('worker-records-failure: a handler that throws leaves the job failed with its message', async () => {
     const t = setup()
     const id = await t.deliver({ type: 'gated', max_retries: 0 })

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto'
 import { IdempotencyConflictError, StoreFullError } from '../errors.ts'
 import {
   isFinished,
+  isoString,
   newJob,
   transition,
   type Job,
@@ -176,21 +177,25 @@ export class MemoryStore implements JobStore {
       !options.excludeTypes?.includes(entry.job.type)
     // #region claim
     // No await from here to the return: no other task runs in between.
-    const due = [...this.#retrying]
-      .map((id) => this.#entries.get(id)!)
-      .filter((entry) => entry.runAt <= now && wanted(entry))
-      .sort(byRunAt)
+    const due: Entry[] = []
+    for (const id of this.#retrying) {
+      const entry = this.#entries.get(id)!
+      if (entry.runAt <= now && wanted(entry)) due.push(entry)
+    }
     const chosen: Entry[] = []
     for (const id of this.#pending) {
       if (chosen.length === limit) break
       const entry = this.#entries.get(id)!
       if (wanted(entry)) chosen.push(entry)
     }
+    // Pending jobs are already in `run_at` order; due retries join them.
+    const order = due.length === 0 ? chosen : [...chosen, ...due].sort(byRunAt)
     const claimed: ClaimedJob[] = []
-    for (const entry of [...chosen, ...due].sort(byRunAt).slice(0, limit)) {
+    const at = new Date(now)
+    for (const entry of order.slice(0, limit)) {
       const job = entry.job as Job & { status: 'pending' | 'retrying' }
       this.#unqueue(entry)
-      this.#save(entry, transition(job, 'processing', new Date(now)))
+      this.#save(entry, transition(job, 'processing', at))
       entry.owner = owner
       entry.leaseExpiresAt = now + leaseMs
       claimed.push({ job: entry.job, lease: leaseOf(entry) })
@@ -227,7 +232,7 @@ export class MemoryStore implements JobStore {
     switch (outcome.kind) {
       case 'completed':
       case 'canceled':
-        this.#save(entry, transition(job, outcome.kind, now))
+        this.#save(entry, transition(job, outcome.kind, now), now)
         break
       case 'failed':
         this.#save(
@@ -242,7 +247,7 @@ export class MemoryStore implements JobStore {
         // Given back: this attempt does not count.
         const next = transition(job, 'pending', now, {
           last_error: outcome.reason,
-          run_at: now.toISOString(),
+          run_at: isoString(now),
         })
         this.#save(entry, { ...next, attempts: job.attempts - 1 })
         entry.runAt = now.getTime()
@@ -349,7 +354,7 @@ export class MemoryStore implements JobStore {
   #retry(entry: Entry, now: Date, delayMs: number, last_error: string): void {
     const job = entry.job as Job & { status: 'processing' }
     entry.runAt = now.getTime() + delayMs
-    const run_at = new Date(entry.runAt).toISOString()
+    const run_at = isoString(new Date(entry.runAt))
     this.#save(entry, transition(job, 'retrying', now, { last_error, run_at }))
     this.#retrying.add(job.id)
   }
@@ -359,10 +364,10 @@ export class MemoryStore implements JobStore {
     this.#retrying.delete(entry.job.id)
   }
 
-  #save(entry: Entry, job: Job): void {
+  #save(entry: Entry, job: Job, now?: Date): void {
     entry.job = job
     if (isFinished(job.status)) {
-      entry.finishedAt = this.#now().getTime()
+      entry.finishedAt = (now ?? this.#now()).getTime()
       this.#finished.add(job.id)
     }
   }
@@ -378,6 +383,7 @@ export class MemoryStore implements JobStore {
 
   /** Drops finished jobs, oldest first, until `bytes` more fit. */
   #makeRoom(bytes: number): void {
+    if (this.#bytes + bytes <= this.budgetBytes) return // the common case
     for (const id of this.#finished) {
       if (this.#bytes + bytes <= this.budgetBytes) break
       this.#delete(this.#entries.get(id)!)
