@@ -57,14 +57,8 @@ export function wakeUp(wake: Channel<void>): void {
  */
 // #region fetcher-loop
 export async function runFetcher(options: FetcherOptions): Promise<void> {
-  const { signal, pollMs, wake } = options
-  // One listener for the whole run, not one per sleep: a stop is a wake.
-  const onAbort = () => wakeUp(wake)
-  signal.addEventListener('abort', onAbort, { once: true })
-  // The poll is a wake-up that sends itself: one timer for the whole run,
-  // re-armed at each sleep (a timer made per sleep, twice per job, was a
-  // profile's cost too).
-  const poll = setTimeout(() => wakeUp(wake), pollMs)
+  const { signal, wake } = options
+  const wakeUps = armWakeUps(options) // a stop or a poll wakes it too
   let backoffMs = 0
   try {
     while (!signal.aborted) {
@@ -84,14 +78,35 @@ export async function runFetcher(options: FetcherOptions): Promise<void> {
         // As many as asked: more may be due. Claim again before sleeping.
         if (claimed.length === wanted) continue
       }
-      await waitForWake(wake, poll)
+      await waitForWake(wake, wakeUps.poll)
     }
   } finally {
-    clearTimeout(poll)
-    signal.removeEventListener('abort', onAbort)
+    wakeUps.disarm()
   }
 }
 // #endregion fetcher-loop
+
+/**
+ * The fetcher's wake-ups besides a new job: its stop, through one
+ * listener for the whole run, and its poll, through one timer re-armed at
+ * each sleep (made per sleep, twice per job, they were a profile's cost).
+ */
+function armWakeUps(options: FetcherOptions): {
+  readonly poll: ReturnType<typeof setTimeout>
+  disarm(): void
+} {
+  const { signal, pollMs, wake } = options
+  const onAbort = () => wakeUp(wake)
+  signal.addEventListener('abort', onAbort, { once: true })
+  const poll = setTimeout(() => wakeUp(wake), pollMs)
+  return {
+    poll,
+    disarm() {
+      clearTimeout(poll)
+      signal.removeEventListener('abort', onAbort)
+    },
+  }
+}
 
 /**
  * Claims up to `wanted` jobs, keeping each limited type under its limit:

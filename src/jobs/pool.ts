@@ -27,8 +27,8 @@ export interface PoolOptions
   readonly onGiveUp?: ((error: unknown) => void) | undefined
 }
 
-// #region pool
 /** A running group of supervised workers, and the two ways to stop them. */
+// #region pool
 export class WorkerPool {
   readonly size: number
   readonly #options: PoolOptions
@@ -49,19 +49,22 @@ export class WorkerPool {
     }
     this.size = options.size
     this.#options = options
-    // One listener on the pool's signal, not one per wait: a worker
-    // waits on its own signal, with no other listener to walk past, and
-    // Node warns of a leak past ten listeners on one signal.
-    const taking = this.#taking.signal
-    taking.addEventListener('abort', () => {
-      for (const stop of this.#stops) stop.abort(taking.reason)
-    })
+    this.#passOnStop(this.#taking.signal)
     for (let i = 1; i <= options.size; i++) {
       const name = `worker-${i}`
       this.#workers.push(spawn(name, () => this.#supervise(name)))
     }
   }
   // #endregion pool
+
+  // One listener on the pool's signal, not one per wait: a worker waits
+  // on its own signal, with no other listener to walk past, and Node
+  // warns of a leak past ten listeners on one signal.
+  #passOnStop(taking: AbortSignal): void {
+    taking.addEventListener('abort', () => {
+      for (const stop of this.#stops) stop.abort(taking.reason)
+    })
+  }
 
   // #region pool-stop
   /** How many workers wait for a job now. */

@@ -65,8 +65,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       let received: Received<HeldAttempt>
       options.onIdle?.()
       try {
-        // Go's `select` on ctx.Done() and the channel: `recv`
-        // takes the signal.
+        // Go's `select` on ctx.Done() and the channel, in one recv.
         received = await queue.recv({ signal })
       } catch (error) {
         if (signal.aborted) return // asked to stop: not a failure
@@ -96,6 +95,26 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
  * hard stop. Then, once the handler has returned, records the outcome.
  * Resolves with the job as recorded, or undefined if it was not.
  */
+/** Aborts the attempt when its time is up, and says so first. */
+function armTimeout(
+  attempt: HeldAttempt,
+  fields: AttemptFields,
+  events: JobEvents | undefined,
+): ReturnType<typeof setTimeout> {
+  const { timeout_ms } = attempt.job
+  return setTimeout(() => {
+    events?.emit('job_timed_out', { ...fields, timeout_ms })
+    attempt.abort(new JobTimeoutError(timeout_ms))
+  }, timeout_ms)
+}
+
+type AttemptFields = {
+  readonly job_id: string
+  readonly type: string
+  readonly worker_id: string
+  readonly attempt: number
+}
+
 // #region run-attempt
 export async function runAttempt(
   options: Omit<WorkerOptions, 'signal'>,
@@ -109,10 +128,7 @@ export async function runAttempt(
     worker_id,
     attempt: job.attempts,
   }
-  const timer = setTimeout(() => {
-    events?.emit('job_timed_out', { ...fields, timeout_ms: job.timeout_ms })
-    attempt.abort(new JobTimeoutError(job.timeout_ms))
-  }, job.timeout_ms)
+  const timer = armTimeout(attempt, fields, events)
   events?.emit('job_started', fields)
   const startedAt = performance.now()
   let failure: { error: unknown } | undefined
