@@ -71,7 +71,8 @@ async function postMany(url: string, jobs: number, ms: number): Promise<string[]
  */
 async function whenAllProcessing(url: string, ids: ReadonlySet<string>) {
   for (;;) {
-    const response = await fetch(`${url}/jobs`)
+    // One page of up to 1,000 (the default is 100): every job posted here.
+    const response = await fetch(`${url}/jobs?limit=1000`)
     const mine = ((await response.json()) as Job[]).filter((j) => ids.has(j.id))
     if (mine.some((job) => job.status === 'completed')) return undefined
     const running = mine.filter((job) => job.status === 'processing')
