@@ -206,7 +206,7 @@ export class PostgresStore implements JobStore {
   /**
    * Finishes come in batches: one waits while the statement before it is
    * in flight (never on a timer), then all that waited go in one
-   * statement. A batch costs a finish at most one statement's wait.
+   * statement (up to 100 a statement).
    */
   // #region finish
   finish(lease: Lease, outcome: Outcome): Promise<Job | undefined> {
