@@ -5,7 +5,11 @@
  *   --statements  every statement the service sent: calls, rows per call,
  *                 mean time from send to answer, and the share of the
  *                 drain during which one of that kind was on its way;
- *   --cpu         a CPU profile (`node --cpu-prof`), summed by function.
+ *   --cpu         a CPU profile (`node --cpu-prof`), summed by function;
+ *   --async-commit  with either, or alone: the service's database set to
+ *                 `synchronous_commit = off`, to see what waiting for the
+ *                 disk at each commit costs (not a setting the service
+ *                 uses: see the Performance page).
  *
  *   npx tsx bench/profile/drain.ts --statements [n]   (n: 20,000)
  *   npx tsx bench/profile/drain.ts --cpu [n]
@@ -23,7 +27,11 @@ import { closePostgres, withPostgres } from '../lib/postgres.ts'
 import { workstream } from '../lib/queues.ts'
 
 const { values, positionals } = parseArgs({
-  options: { statements: { type: 'boolean' }, cpu: { type: 'boolean' } },
+  options: {
+    statements: { type: 'boolean' },
+    cpu: { type: 'boolean' },
+    'async-commit': { type: 'boolean' },
+  },
   allowPositionals: true,
 })
 const n = Number(positionals[0] ?? 20_000)
@@ -37,6 +45,10 @@ const flags = values.cpu
 await withPostgres(async (server) => {
   const url = await server.database('profile')
   await workstream.install(url)
+  if (values['async-commit']) {
+    const name = new URL(url).pathname.slice(1)
+    await server.query(url, `ALTER DATABASE ${name} SET synchronous_commit = off`)
+  }
   const child = spawn(
     process.execPath,
     [...flags, path.join(built, 'bench', 'children', 'peer-workstream.js')],
