@@ -1,10 +1,12 @@
 // Mutation testing (npm run mutants): StrykerJS changes the code one small
 // way at a time and runs the tests that cover the change; a mutant that
 // no test notices is a missing test. The HTML report goes to
-// .results/mutation/ (git-ignored). CPU-heavy: one test process at a time.
+// .results/mutation/ (git-ignored). CPU-heavy: one test process at a time
+// unless MUTANTS_CONCURRENCY says more.
 //
 //   npm run mutants                  src/concurrency (the default)
 //   MUTANTS=jobs npm run mutants     src/jobs, against test/jobs
+//   MUTANTS=store npm run mutants    src/jobs/store, against its own tests
 //
 // stryker.vitest.config.ts reads MUTANTS too, to pick the tests.
 // What each target mutates, and the tests that may kill its mutants: the
@@ -25,7 +27,7 @@ export default {
   vitest: { configFile: 'stryker.vitest.config.ts' },
   coverageAnalysis: 'perTest',
   mutate: target.mutate,
-  concurrency: 1,
+  concurrency: Number(process.env.MUTANTS_CONCURRENCY ?? 1),
   // A mutant that makes a wait endless is killed by its timeout.
   timeoutMS: 10_000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
