@@ -28,6 +28,18 @@ function settingsNote(settings: Record<string, string>): string {
   )
 }
 
+/**
+ * What the server did for each job of the measured drains (the warm-up
+ * left out), from pg_stat_statements: statements and execution time.
+ */
+function costFigures(key: string, label: string, drained: readonly Drained[], rounds: number): Figure[] {
+  const last = drained.slice(-rounds)
+  return [
+    measured(`${key}.statements`, `${label}: statements per job`, 'statements', last.map((d) => d.statementsPerJob)),
+    measured(`${key}.server`, `${label}: server time per job`, 'µs', last.map((d) => d.serverMicrosPerJob)),
+  ]
+}
+
 export const peerDrain: Benchmark = {
   id: 'peers-drain',
   title: 'Drain: no-op jobs inserted first, then processed to the end',
@@ -61,14 +73,9 @@ export const peerDrain: Benchmark = {
       const [ours, graphile, boss, batched] = sides.map(([q]) =>
         measured(q.name, `${q.name}: jobs/s`, 'jobs/s', values[q.name] ?? []),
       ) as [Figure, Figure, Figure, Figure]
-      // What the server did for each job, from pg_stat_statements.
-      const costs = sides.flatMap(([q]) => {
-        const last = (drained[q.name] ?? []).slice(-rounds)
-        return [
-          measured(`${q.name}.statements`, `${q.name}: statements per job`, 'statements', last.map((d) => d.statementsPerJob)),
-          measured(`${q.name}.server`, `${q.name}: server time per job`, 'µs', last.map((d) => d.serverMicrosPerJob)),
-        ]
-      })
+      const costs = sides.flatMap(([q]) =>
+        costFigures(q.name, q.name, drained[q.name] ?? [], rounds),
+      )
       return {
         sides: [
           {
@@ -161,14 +168,10 @@ export const peerInstances: Benchmark = {
       const values = await interleave({ ...context, rounds }, { one: run('one', 1), three: run('three', 3) })
       const one = measured('one', 'one instance: jobs/s', 'jobs/s', values.one)
       const three = measured('three', 'three instances: jobs/s', 'jobs/s', values.three)
-      const costs = (['one', 'three'] as const).flatMap((key) => {
-        const last = (drained[key] ?? []).slice(-rounds)
-        const label = key === 'one' ? 'one instance' : 'three instances'
-        return [
-          measured(`${key}.statements`, `${label}: statements per job`, 'statements', last.map((d) => d.statementsPerJob)),
-          measured(`${key}.server`, `${label}: server time per job`, 'µs', last.map((d) => d.serverMicrosPerJob)),
-        ]
-      })
+      const costs = [
+        ...costFigures('one', 'one instance', drained.one ?? [], rounds),
+        ...costFigures('three', 'three instances', drained.three ?? [], rounds),
+      ]
       return {
         sides: [
           {
