@@ -16,5 +16,9 @@ export default defineConfig({
     // no mutant is active: it can kill none, and it is slow.
     exclude: ['test/concurrency/copyable.test.ts'],
     reporters: ['default'],
+    // No build of dist/: only the process tests run it, and none are here.
+    // Stryker starts a new test process after each timed-out mutant, so a
+    // build here (7 s of tsc) would be paid again and again.
+    globalSetup: ['test/setup/postgres.ts'],
   },
 })

@@ -133,25 +133,22 @@ export const MAX_PAYLOAD_DEPTH = 32
 
 /**
  * Throws `InvalidPayloadError` for a payload no store can keep: one that
- * nests deeper than `MAX_PAYLOAD_DEPTH`, or holds a NUL character
- * (`\u0000`), which is valid JSON but not valid PostgreSQL `jsonb`.
+ * nests deeper than `MAX_PAYLOAD_DEPTH`, or holds text that is valid JSON
+ * but not valid PostgreSQL `jsonb`: a NUL character (`\u0000`), or half
+ * a surrogate pair (`\ud800` alone), which is not Unicode.
  */
 export function checkPayload(payload: unknown): void {
-  if (typeof payload !== 'object' || payload === null) {
-    // A scalar nests nothing; only a string can hold a NUL.
-    if (typeof payload === 'string' && payload.includes('\0')) {
-      throw new InvalidPayloadError('payload must not contain \\u0000')
-    }
-    return
-  }
-  if (depthOf(payload) > MAX_PAYLOAD_DEPTH) {
+  if (
+    typeof payload === 'object' &&
+    payload !== null &&
+    depthOf(payload) > MAX_PAYLOAD_DEPTH
+  ) {
     throw new InvalidPayloadError(
       `payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels`,
     )
   }
-  if (containsNul(payload)) {
-    throw new InvalidPayloadError('payload must not contain \\u0000')
-  }
+  const problem = textProblem(payload)
+  if (problem !== undefined) throw new InvalidPayloadError(problem)
 }
 
 /**
@@ -242,18 +239,34 @@ export function depthOf(value: unknown): number {
 }
 
 /** Whether a string in `value`, key or value, holds a NUL character. */
-function containsNul(value: unknown): boolean {
+/** What makes a string in `value` (a key or a value) unstorable, if any. */
+function textProblem(value: unknown): string | undefined {
   const stack: unknown[] = [value]
   while (stack.length > 0) {
     const next = stack.pop()
-    if (typeof next === 'string' && next.includes('\0')) return true
+    if (typeof next === 'string') {
+      const problem = stringProblem(next)
+      if (problem !== undefined) return problem
+    }
     if (typeof next !== 'object' || next === null) continue
     for (const [key, child] of Object.entries(next)) {
-      if (key.includes('\0')) return true
+      const problem = stringProblem(key)
+      if (problem !== undefined) return problem
       stack.push(child)
     }
   }
-  return false
+  return undefined
+}
+
+// With the u flag, a whole pair is one code point: only a half matches.
+const LONE_SURROGATE = /\p{Surrogate}/u
+
+function stringProblem(text: string): string | undefined {
+  if (text.includes('\0')) return 'payload must not contain \\u0000'
+  if (LONE_SURROGATE.test(text)) {
+    return 'payload must be valid Unicode: half a surrogate pair (\\ud800) is not'
+  }
+  return undefined
 }
 
 /** A deep copy of `value`, frozen; a scalar is its own copy. */

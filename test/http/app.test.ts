@@ -602,6 +602,16 @@ describe('the store behind the routes', () => {
     expect(await allJobs(store)).toHaveLength(0)
   })
 
+  it('durable-surrogate-400: a payload with half a surrogate pair (\\ud800) answers 400 and stores nothing', async () => {
+    const { app, store } = setup()
+    const res = await postJobs(app, '{"type":"noop","payload":{"note":"a\\ud800b"}}')
+    expect(res.status).toBe(400)
+    expect(await res.json()).toEqual({
+      error: 'payload must be valid Unicode: half a surrogate pair (\\ud800) is not',
+    })
+    expect(await allJobs(store)).toHaveLength(0)
+  })
+
   it('durable-store-full-507: a memory store out of budget answers 507 with Retry-After', async () => {
     const store = new MemoryStore({ budgetBytes: 10 })
     const { app } = setup({ store })

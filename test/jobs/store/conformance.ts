@@ -422,6 +422,17 @@ export function describeStoreContract(name: string, fixture: StoreFixture) {
       expect((await store.list({ limit: 10 })).jobs).toHaveLength(1)
     })
 
+    it('store-refuses-lone-surrogate: a payload with half a surrogate pair is refused as invalid, and nothing is stored', async () => {
+      // JSON.parse accepts "\ud800" alone; jsonb does not (it is not Unicode).
+      for (const payload of ['\ud800', { s: 'a\udc00' }, { ['k\ud800']: 1 }, ['\udfff\ud800']]) {
+        await expect(store.create({ type: 'noop', payload })).rejects.toThrow(InvalidPayloadError)
+      }
+      // A whole pair is one character, and kept as it came.
+      const emoji = await create('noop', { s: '\ud83d\ude00' })
+      expect((await store.get(emoji.id))?.payload).toEqual({ s: '😀' })
+      expect((await store.list({ limit: 10 })).jobs).toHaveLength(1)
+    })
+
     it('store-unknown-id: an id that names no job, well-formed or not, finds nothing', async () => {
       expect(await store.get(randomUUID())).toBeUndefined()
       expect(await store.get('not-an-id')).toBeUndefined()
