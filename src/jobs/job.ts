@@ -261,6 +261,17 @@ function textProblem(value: unknown): string | undefined {
 // With the u flag, a whole pair is one code point: only a half matches.
 const LONE_SURROGATE = /\p{Surrogate}/u
 
+/**
+ * `text` as a store can keep it: a NUL or half a surrogate pair, which
+ * PostgreSQL's `text` cannot hold, becomes U+FFFD. For error texts, which
+ * a handler may make from anything and which must not cost the outcome.
+ */
+export function storableText(text: string): string {
+  return text.replace(UNSTORABLE, '\ufffd')
+}
+
+const UNSTORABLE = /\0|\p{Surrogate}/gu
+
 function stringProblem(text: string): string | undefined {
   if (text.includes('\0')) return 'payload must not contain \\u0000'
   if (LONE_SURROGATE.test(text)) {

@@ -14,6 +14,7 @@ import {
   isFinished,
   isoString,
   newJob,
+  storableText,
   transition,
   type Job,
   type JobStatus,
@@ -237,16 +238,18 @@ export class MemoryStore implements JobStore {
       case 'failed':
         this.#save(
           entry,
-          transition(job, 'failed', now, { last_error: outcome.error }),
+          transition(job, 'failed', now, {
+            last_error: storableText(outcome.error),
+          }),
         )
         break
       case 'retry':
-        this.#retry(entry, now, outcome.delayMs, outcome.error)
+        this.#retry(entry, now, outcome.delayMs, storableText(outcome.error))
         break
       case 'interrupted': {
         // Given back: this attempt does not count.
         const next = transition(job, 'pending', now, {
-          last_error: outcome.reason,
+          last_error: storableText(outcome.reason),
           run_at: isoString(now),
         })
         this.#save(entry, { ...next, attempts: job.attempts - 1 })

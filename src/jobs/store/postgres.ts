@@ -8,7 +8,6 @@
 import pg from 'pg'
 import {
   IdempotencyConflictError,
-  InvalidPayloadError,
   messageOf,
   StoreUnavailableError,
 } from '../errors.ts'
@@ -18,6 +17,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   deepFreeze,
   JOB_STATUSES,
+  storableText,
   type Job,
   type JobStatus,
   type NewJob,
@@ -338,7 +338,7 @@ export class PostgresStore implements JobStore {
         name === undefined ? { text, values } : { name, text, values },
       )
     } catch (error) {
-      throw translate(error)
+      throw unavailable(error)
     }
   }
 }
@@ -379,11 +379,11 @@ function finishValues(outcome: Outcome): FinishValues {
     case 'canceled':
       return [outcome.kind, null, null, 0]
     case 'failed':
-      return ['failed', outcome.error, null, 0]
+      return ['failed', storableText(outcome.error), null, 0]
     case 'retry':
-      return ['retrying', outcome.error, outcome.delayMs, 0]
+      return ['retrying', storableText(outcome.error), outcome.delayMs, 0]
     case 'interrupted':
-      return ['pending', outcome.reason, 0, 1]
+      return ['pending', storableText(outcome.reason), 0, 1]
   }
 }
 
@@ -409,17 +409,6 @@ function isUuid(id: string): boolean {
   return UUID.test(id)
 }
 
-/**
- * The error a caller can act on: a payload `jsonb` refuses is the
- * client's (400); a database out of reach is the service's (503).
- */
-function translate(error: unknown): unknown {
-  const code = (error as { code?: unknown }).code
-  if (code === '22P05' || code === '22021') {
-    return new InvalidPayloadError('payload is not valid for the store')
-  }
-  return unavailable(error)
-}
 
 /** Connection failures (refused, reset, timed out, server shut down). */
 function unavailable(error: unknown): unknown {

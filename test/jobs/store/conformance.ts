@@ -86,6 +86,17 @@ export function describeStoreContract(name: string, fixture: StoreFixture) {
       expect(exact.next).toBeUndefined()
     })
 
+    it('store-list-cursor: a cursor of several digits pages on; one that is not a cursor finds nothing', async () => {
+      const ids: string[] = []
+      for (let i = 0; i < 12; i++) ids.push((await create()).id)
+      const first = await store.list({ limit: 10 })
+      const second = await store.list({ limit: 10, after: first.next })
+      expect(second.jobs.map((job) => job.id)).toEqual(ids.slice(10))
+      for (const after of [`x${first.next}`, `${first.next}x`, '1'.repeat(19), '']) {
+        expect(await store.list({ limit: 10, after })).toEqual({ jobs: [] })
+      }
+    })
+
     it('store-list-status: a status filter pages the same way', async () => {
       const ids: string[] = []
       for (let i = 0; i < 4; i++) ids.push((await create()).id)
@@ -108,6 +119,9 @@ export function describeStoreContract(name: string, fixture: StoreFixture) {
       expect(first.jobs.map((job) => job.id)).toEqual(ids.slice(0, 2))
       const second = await store.list({ limit: 10, maxBytes: 2_500, after: first.next })
       expect(second.jobs.map((job) => job.id)).toEqual(ids.slice(2, 4))
+      // A bound met exactly still takes the job that meets it ("x…" is 1,002 bytes).
+      const exact = await store.list({ limit: 10, maxBytes: 2 * 1_002 })
+      expect(exact.jobs.map((job) => job.id)).toEqual(ids.slice(0, 2))
       // A bound smaller than one job still gives one job a page.
       const tiny = await store.list({ limit: 10, maxBytes: 10, after: second.next })
       expect(tiny.jobs.map((job) => job.id)).toEqual(ids.slice(4))
@@ -229,6 +243,58 @@ export function describeStoreContract(name: string, fixture: StoreFixture) {
       }
     })
 
+    it('store-error-text-kept: an error text the database could not hold is kept with U+FFFD in place of what it cannot', async () => {
+      // A handler's message may hold any string; the outcome must still be recorded.
+      const texts = [
+        ['nul \u0000 here', 'nul \ufffd here'],
+        ['half \ud800 pair', 'half \ufffd pair'],
+        ['whole \ud83d\ude00 pair', 'whole 😀 pair'],
+      ] as const
+      for (const [error, kept] of texts) {
+        await create()
+        const failed = await store.finish((await claimOne()).lease, { kind: 'failed', error })
+        expect(failed?.last_error).toBe(kept)
+        await create()
+        const given = await store.finish((await claimOne()).lease, { kind: 'interrupted', reason: error })
+        expect(given?.last_error).toBe(kept)
+        await store.requestCancel(given!.id)
+      }
+    })
+
+    it('store-claim-order: a due retry joins the pending jobs in run_at order, and no more are taken than asked', async () => {
+      await create()
+      const first = await claimOne()
+      await store.finish(first.lease, { kind: 'retry', error: 'x', delayMs: 0 })
+      const second = await create()
+      const third = await create()
+      const two = await store.claim('a', 2, LONG)
+      expect(two.map((c) => c.job.id)).toEqual([first.job.id, second.id])
+      expect((await store.claim('a', 5, LONG)).map((c) => c.job.id)).toEqual([third.id])
+    })
+
+    it('store-cancel-per-attempt: a cancel request belongs to its attempt: the next one starts without it', async () => {
+      await create()
+      const first = await claimOne()
+      expect((await store.requestCancel(first.job.id)).outcome).toBe('requested')
+      // Its handler ran on and failed anyway: the retry is a new attempt.
+      await store.finish(first.lease, { kind: 'retry', error: 'x', delayMs: 0 })
+      const second = await claimOne()
+      expect(await store.heartbeat([second.lease], LONG)).toEqual([
+        { id: first.job.id, cancelRequested: false },
+      ])
+    })
+
+    it('store-cancel-retrying: a job waiting for its retry is canceled at once, and never claimed again', async () => {
+      await create()
+      const { lease } = await claimOne()
+      await store.finish(lease, { kind: 'retry', error: 'x', delayMs: 0 })
+      expect(await store.requestCancel(lease.id)).toMatchObject({
+        outcome: 'canceled',
+        job: { status: 'canceled' },
+      })
+      expect(await store.claim('a', 10, LONG)).toEqual([])
+    })
+
     it('store-retry-run-at: a retrying job is claimable once its run_at is due, not before', async () => {
       await create()
       await create()
@@ -292,7 +358,11 @@ export function describeStoreContract(name: string, fixture: StoreFixture) {
         const [rescued] = await store.rescue(NO_BACKOFF)
         expect(rescued?.status).toBe(status)
       }
-      expect(await store.get(job.id)).toMatchObject({ status: 'failed', attempts: 2 })
+      expect(await store.get(job.id)).toMatchObject({
+        status: 'failed',
+        attempts: 2,
+        last_error: expect.stringMatching(/^lease expired: crashed/),
+      })
       expect(await store.claim('a', 10, LONG)).toEqual([])
     })
 
@@ -359,14 +429,17 @@ export function describeStoreContract(name: string, fixture: StoreFixture) {
     })
 
     it('store-count-waiting: counts waiting jobs, no further than asked', async () => {
-      for (let i = 0; i < 5; i++) await create()
+      for (let i = 0; i < 6; i++) await create()
       await claimOne()
-      expect(await store.countWaiting(100)).toBe(4)
+      // A job waiting for its retry waits too, due or not.
+      const retried = await claimOne()
+      await store.finish(retried.lease, { kind: 'retry', error: 'x', delayMs: LONG })
+      expect(await store.countWaiting(100)).toBe(5)
       expect(await store.countWaiting(3)).toBe(3)
       expect(await store.countByStatus()).toEqual({
         pending: 4,
         processing: 1,
-        retrying: 0,
+        retrying: 1,
         completed: 0,
         failed: 0,
         canceled: 0,
@@ -434,8 +507,14 @@ export function describeStoreContract(name: string, fixture: StoreFixture) {
     })
 
     it('store-unknown-id: an id that names no job, well-formed or not, finds nothing', async () => {
-      expect(await store.get(randomUUID())).toBeUndefined()
-      expect(await store.get('not-an-id')).toBeUndefined()
+      const uuid = randomUUID()
+      for (const id of [uuid, 'not-an-id', `x${uuid}`, `${uuid}x`]) {
+        expect(await store.get(id)).toBeUndefined()
+        expect(await store.requestCancel(id)).toEqual({ outcome: 'missing' })
+      }
+      // A lease comes from a claim, so its id is well-formed.
+      const lease = { id: uuid, owner: 'a', attempt: 1 }
+      expect(await store.finish(lease, { kind: 'completed' })).toBeUndefined()
     })
 
     it('store-close: close is idempotent', async () => {
