@@ -57,6 +57,22 @@ describe('readStatements', () => {
     expect(readStatements(sql).get('outer')).toBe('SELECT 1\nSELECT 2')
   })
 
+  it('takes a marker only as a whole line, with a name of letters, digits, - and _', () => {
+    const sql = file(
+      'whole-line.sql',
+      [
+        '-- #region kept',
+        'SELECT 1 -- #endregion kept',
+        '-- #region kept.too',
+        'SELECT 2',
+        '-- #endregion kept',
+      ].join('\n'),
+    )
+    const statements = readStatements(sql)
+    expect([...statements.keys()]).toEqual(['kept'])
+    expect(statements.get('kept')).toBe('SELECT 1 -- #endregion kept\nSELECT 2')
+  })
+
   it('throws, naming it, when a region is not closed', () => {
     const sql = file('open.sql', '-- #region lost\nSELECT 1\n')
     expect(() => readStatements(sql)).toThrow('region "lost" is not closed')
@@ -80,6 +96,7 @@ describe('readMigrations', () => {
     file('migrations/notes.txt', 'not SQL')
     file('migrations/003_draft.sql.bak', 'not a migration')
     file('migrations/x_004.sql', 'no leading number')
+    file('migrations/v5_draft.sql', 'a number, but not leading')
     expect(readMigrations(migrations)).toEqual([
       { version: 1, name: '001_first.sql', sql: 'SELECT 1' },
       { version: 2, name: '2_second-one.sql', sql: 'SELECT 2' },
