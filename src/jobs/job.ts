@@ -238,7 +238,6 @@ export function depthOf(value: unknown): number {
   return deepest
 }
 
-/** Whether a string in `value`, key or value, holds a NUL character. */
 /** What makes a string in `value` (a key or a value) unstorable, if any. */
 function textProblem(value: unknown): string | undefined {
   const stack: unknown[] = [value]

@@ -112,3 +112,24 @@ describe('a per-type maximum timeout', () => {
     expect([sleepJob.maxTimeoutMs, failJob.maxTimeoutMs]).toEqual([120_000, 10_000])
   })
 })
+
+describe('HandlerRegistry', () => {
+  it('refuses a second handler for a type it has', () => {
+    const registry = new HandlerRegistry().register('sleep', sleepJob)
+    expect(() => registry.register('sleep', failJob)).toThrow(
+      new TypeError('job type "sleep" is already registered'),
+    )
+    expect(registry.names).toEqual(['sleep'])
+  })
+
+  it('says what a bad payload needs, for sleep and for fail', () => {
+    const registry = defaultHandlers()
+    expect(() => registry.check({ type: 'sleep', payload: { ms: -1 } })).toThrow(
+      new InvalidPayloadError('sleep needs payload.ms, an integer from 0 to 60000'),
+    )
+    expect(() => registry.check({ type: 'fail', payload: { times: 'x' } })).toThrow(
+      new InvalidPayloadError('fail takes no payload, or payload.times, an integer from 0 to 1000'),
+    )
+    expect(() => registry.check({ type: 'fail', payload: null })).not.toThrow()
+  })
+})

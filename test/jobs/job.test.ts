@@ -1,7 +1,15 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
+import { InvalidPayloadError } from '../../src/jobs/errors.ts'
 import {
   canTransition,
+  checkPayload,
+  deepFreeze,
+  depthOf,
+  hasStatus,
   IllegalTransitionError,
+  isJobStatus,
+  MAX_PAYLOAD_DEPTH,
+  storableText,
   isFinished,
   JOB_STATUSES,
   newJob,
@@ -144,6 +152,89 @@ describe('newJob', () => {
     expect(job.payload).toEqual({ nested: { ms: 1 } })
     expect(Object.isFrozen(job)).toBe(true)
     expect(Object.isFrozen((job.payload as typeof payload).nested)).toBe(true)
+  })
+})
+
+/** `depth` arrays, one inside the other, around `core`. */
+function nested(depth: number, core: unknown = null): unknown {
+  let value = core
+  for (let i = 0; i < depth; i++) value = [value]
+  return value
+}
+
+describe('payloads a store can keep', () => {
+  it('depthOf counts the levels of objects and arrays, the deepest branch', () => {
+    for (const scalar of [null, 1, 'a', true]) expect(depthOf(scalar)).toBe(0)
+    expect(depthOf({})).toBe(1)
+    expect(depthOf({ a: [1, { b: null }] })).toBe(3)
+    // The deepest branch counts, wherever it is.
+    expect(depthOf([{}, [[[]]], {}])).toBe(4)
+    expect(depthOf([[[[]]], {}])).toBe(4)
+    // A very deep value is measured no further than the bound.
+    expect(depthOf(nested(100_000))).toBe(MAX_PAYLOAD_DEPTH + 1)
+  })
+
+  it('checkPayload takes MAX_PAYLOAD_DEPTH levels and refuses one more, saying so', () => {
+    expect(() => checkPayload(nested(MAX_PAYLOAD_DEPTH))).not.toThrow()
+    expect(() => checkPayload(nested(MAX_PAYLOAD_DEPTH + 1))).toThrow(
+      new InvalidPayloadError('payload nests deeper than 32 levels'),
+    )
+  })
+
+  it('checkPayload refuses a NUL or half a surrogate pair anywhere, scalar, key or value, saying which', () => {
+    const nul = new InvalidPayloadError('payload must not contain \\u0000')
+    const half = new InvalidPayloadError(
+      'payload must be valid Unicode: half a surrogate pair (\\ud800) is not',
+    )
+    for (const payload of ['a\0', { k: 'a\0' }, { 'a\0': 1 }, nested(5, 'a\0')]) {
+      expect(() => checkPayload(payload)).toThrow(nul)
+    }
+    for (const payload of ['\ud800', { k: '\udfff' }, { '\ud800': 1 }, nested(5, 'x\ud800')]) {
+      expect(() => checkPayload(payload)).toThrow(half)
+    }
+    for (const payload of [undefined, null, 0, true, 'text', '\ud83d\ude00', { a: ['b', 1] }]) {
+      expect(() => checkPayload(payload)).not.toThrow()
+    }
+  })
+
+  it('storableText puts U+FFFD where a NUL or half a pair was, and keeps the rest', () => {
+    expect(storableText('a\0b\ud800c\udfff')).toBe('a\ufffdb\ufffdc\ufffd')
+    expect(storableText('plain \ud83d\ude00')).toBe('plain \ud83d\ude00')
+  })
+
+  it('deepFreeze freezes every level, strings and all, and returns what it froze', () => {
+    const value = { a: ['x', { b: 'y' }], c: 'z' }
+    expect(deepFreeze(value)).toBe(value)
+    expect(Object.isFrozen(value)).toBe(true)
+    expect(Object.isFrozen(value.a)).toBe(true)
+    expect(Object.isFrozen(value.a[1])).toBe(true)
+  })
+})
+
+describe('statuses', () => {
+  it('isJobStatus names the six statuses and nothing else, not even what objects inherit', () => {
+    for (const status of JOB_STATUSES) expect(isJobStatus(status)).toBe(true)
+    for (const other of ['x', '', 'toString', '__proto__', 'Pending']) {
+      expect(isJobStatus(other)).toBe(false)
+    }
+  })
+
+  it('hasStatus says whether a job is in a status', () => {
+    const job = jobIn('retrying')
+    expect(hasStatus(job, 'retrying')).toBe(true)
+    expect(hasStatus(job, 'pending')).toBe(false)
+  })
+
+  it('an illegal move throws an IllegalTransitionError, by name', () => {
+    const error = (() => {
+      try {
+        transition(jobIn('completed') as never, 'pending' as never, later)
+      } catch (thrown) {
+        return thrown
+      }
+    })()
+    expect(error).toBeInstanceOf(IllegalTransitionError)
+    expect((error as Error).name).toBe('IllegalTransitionError')
   })
 })
 

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { JobEvents, jobFields } from '../../src/jobs/events.ts'
+import { JOB_EVENT_NAMES, JobEvents, jobFields } from '../../src/jobs/events.ts'
 import { newJob } from '../../src/jobs/job.ts'
 import { main } from '../../src/examples/observability-logs.ts'
 import {
   attachLogger,
   createLogger,
+  EVENT_LEVELS,
   isLogLevel,
   levelOf,
   type LogLevel,
@@ -95,6 +96,22 @@ describe('attachLogger', () => {
     const failed = { ...attempt, duration_ms: 1, error: 'x' }
     expect(levelOf({ event: 'job_failed', ...failed, final: true })).toBe('error')
     expect(levelOf({ event: 'job_failed', ...failed, final: false })).toBe('warn')
+  })
+
+  it('logs the normal path at info, what went wrong with an attempt at warn, and what is lost at error', () => {
+    const warn = [
+      'job_failed',
+      'job_timed_out',
+      'job_interrupted',
+      'job_rescued',
+      'job_lease_lost',
+      'job_result_discarded',
+    ]
+    const error = ['job_finish_failed', 'worker_crashed']
+    for (const name of JOB_EVENT_NAMES) {
+      const expected = warn.includes(name) ? 'warn' : error.includes(name) ? 'error' : 'info'
+      expect([name, EVENT_LEVELS[name]]).toEqual([name, expected])
+    }
   })
 
   it('writes only the events at or above the logger level', () => {

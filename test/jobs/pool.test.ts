@@ -204,7 +204,11 @@ describe('WorkerPool', () => {
       handlers: gatedHandlers().handlers,
       running: new RunningJobs(),
     }
-    expect(() => new WorkerPool({ ...deps, size: 0 })).toThrow(RangeError)
+    for (const size of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new WorkerPool({ ...deps, size })).toThrow(
+        new RangeError(`Expected \`size\` to be an integer from 1 and up, got \`${size}\``),
+      )
+    }
   })
 })
 
