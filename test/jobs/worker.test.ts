@@ -48,7 +48,23 @@ describe('runWorker', () => {
       'job_completed',
       'worker_stopped',
     ])
+    expect(t.events.at(0)).toEqual({ event: 'worker_started', worker_id: 'worker-1' })
+    expect(t.events.at(-1)).toEqual({ event: 'worker_stopped', worker_id: 'worker-1' })
     expect(t.running.size).toBe(0)
+  })
+
+  it('needs no one to listen: with no events, each outcome is recorded all the same', async () => {
+    const t = setup({ ...gatedHandlers(), handlers: defaultHandlers() })
+    const { events: _, ...quiet } = t.options
+    const done = await t.deliver({ type: 'sleep', payload: { ms: 0 } })
+    const retried = await t.deliver({ type: 'fail', max_retries: 1 })
+    const failed = await t.deliver({ type: 'fail', max_retries: 0 })
+    t.queue.close()
+    await spawn('quiet worker', () => runWorker(quiet))
+    expect(await t.store.get(done)).toMatchObject({ status: 'completed' })
+    expect(await t.store.get(retried)).toMatchObject({ status: 'retrying' })
+    expect(await t.store.get(failed)).toMatchObject({ status: 'failed' })
+    expect(t.events).toEqual([])
   })
 
   it('an attempt whose handler never reads its signal makes no AbortController, and one aborted first hands its reason to the signal read later', async () => {
