@@ -236,11 +236,14 @@ async function initCluster(
   options: EmbeddedOptions,
 ): Promise<Credentials> {
   const file = path.join(dataDir, 'credentials.json')
-  const exists = await stat(path.join(cluster, 'PG_VERSION')).then(
+  // The credentials are written last, once initdb has finished: a cluster
+  // without them was cut short (initdb writes PG_VERSION early).
+  const saved = await readFile(file, 'utf8').catch(() => undefined)
+  const made = await stat(path.join(cluster, 'PG_VERSION')).then(
     () => true,
     () => false,
   )
-  if (exists) return JSON.parse(await readFile(file, 'utf8')) as Credentials
+  if (saved !== undefined && made) return JSON.parse(saved) as Credentials
   const credentials: Credentials = {
     user: 'workstream',
     password: randomBytes(18).toString('base64url'),
@@ -270,7 +273,9 @@ async function initCluster(
   } finally {
     await rm(pwfile, { force: true })
   }
-  await writeFile(file, JSON.stringify(credentials), { mode: 0o600 })
+  // Beside, then renamed: a stop mid-write leaves no half a file.
+  await writeFile(`${file}.new`, JSON.stringify(credentials), { mode: 0o600 })
+  await rename(`${file}.new`, file)
   return credentials
 }
 

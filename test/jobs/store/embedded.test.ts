@@ -88,11 +88,13 @@ async function withParent(mode: number, test: (parent: string) => Promise<void>)
 }
 
 describe('startEmbeddedPostgres', () => {
-  it('creates a cluster in a new data dir, with private credentials, a port file and a lock; stop frees it', async () => {
+  it('durable-first-start-cut-short: creates a cluster in a new data dir, or one a first start left half made, with private credentials, a port file and a lock; stop frees it', async () => {
     await withParent(0o711, async (parent) => {
       const dataDir = path.join(parent, 'data')
-      // What a first start stopped before initdb finished leaves: made again.
+      // What a first start stopped before initdb finished leaves (initdb
+      // writes PG_VERSION early; the credentials come last): made again.
       await mkdir(path.join(dataDir, 'postgres'), { recursive: true })
+      await writeFile(path.join(dataDir, 'postgres', 'PG_VERSION'), '18\n')
       await writeFile(path.join(dataDir, 'postgres', 'half-made'), '')
       const server = await startEmbeddedPostgres({ dataDir, fsync: false })
       try {
