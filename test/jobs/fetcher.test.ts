@@ -136,6 +136,66 @@ describe('runFetcher', () => {
     expect(jobs.every((job) => job.attempts === 0)).toBe(true)
   })
 
+  describe('a claim split among types with limits', () => {
+    /** A memory store that records what each claim asks for. */
+    function recordingStore() {
+      const store = new MemoryStore()
+      const asked: unknown[] = []
+      const claim = store.claim.bind(store)
+      store.claim = (owner, limit, leaseMs, options) => {
+        asked.push({ limit, ...structuredClone(options) })
+        return claim(owner, limit, leaseMs, options)
+      }
+      return { store, asked, claim }
+    }
+
+    it('asks each limited type for its room, no more than is still wanted, and the rest from other types', async () => {
+      const { store, asked, claim } = recordingStore()
+      for (const type of ['hash', 'hash', 'hash', 'cpu', 'cpu', 'cpu', 'noop', 'noop']) {
+        await store.create({ type })
+      }
+      const [held] = await claim('me', 1, 60_000, { types: ['hash'] })
+      let idle = 0
+      const t = setup({
+        store,
+        idleWorkers: () => idle,
+        typeLimits: new Map([['hash', 2], ['cpu', 1]]),
+      })
+      t.running.hold(held!) // one hash job runs here already: one place left
+      await vi.advanceTimersByTimeAsync(0)
+      idle = 4 // and no worker takes: the round ends at its first hand-off
+      t.wake()
+      await vi.advanceTimersByTimeAsync(0)
+      expect(asked).toEqual([
+        { limit: 1, types: ['hash'] },
+        { limit: 1, types: ['cpu'] },
+        { limit: 2, excludeTypes: ['hash', 'cpu'] },
+      ])
+      await t.stop()
+    })
+
+    it('asks a type with room to spare only for what is still wanted', async () => {
+      const { store, asked } = recordingStore()
+      for (const type of ['hash', 'cpu', 'cpu', 'cpu', 'noop']) await store.create({ type })
+      let idle = 0
+      const t = setup({
+        store,
+        idleWorkers: () => idle,
+        typeLimits: new Map([['hash', 2], ['cpu', 3]]),
+      })
+      await vi.advanceTimersByTimeAsync(0)
+      idle = 2
+      t.wake()
+      await vi.advanceTimersByTimeAsync(0)
+      // One hash job was all there was; one worker is still wanted, not three.
+      expect(asked).toEqual([
+        { limit: 2, types: ['hash'] },
+        { limit: 1, types: ['cpu'] },
+      ])
+      await t.stop()
+    })
+  })
+
   it('fetcher-backs-off: a claim that fails is reported and retried after a growing pause', async () => {
     const store = new MemoryStore()
     let failures = 2
